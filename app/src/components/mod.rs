@@ -1,0 +1,11 @@
+//! Building blocks shared by the pages.
+
+mod error;
+mod format;
+mod sparkline;
+mod topics;
+
+pub use error::ErrorList;
+pub use format::{format_score, format_timestamp};
+pub use sparkline::Sparkline;
+pub use topics::TopicsPanel;

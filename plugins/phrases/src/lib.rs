@@ -1,0 +1,107 @@
+//! Built-in corpus filter that joins frequent collocations into one token with gensim's
+//! `Phrases` semantics, so `new york` becomes `new_york` when the bigram scores above
+//! `threshold`. The statistics and scoring live in `topica_core::phrases`; this plugin only
+//! wires the corpus-filter contract to them: `fit` adds every document of a batch to the
+//! counts, and `apply` rewrites a batch with the fitted model.
+
+use std::cell::RefCell;
+
+use serde::Deserialize;
+use topica_core::phrases::{Phrases, PhrasesSettings};
+
+wit_bindgen::generate!({ world: "corpus-filter", path: "../wit" });
+
+use topica::plugin::types::PluginKind;
+
+/// The plugin's settings, parsed from the JSON passed to `configure`, with gensim's defaults.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Settings {
+    /// Bigrams seen fewer times than this are never joined (default 5).
+    min_count: u64,
+    /// Minimum score for joining a bigram, gensim's default scorer (default 10.0).
+    threshold: f64,
+    /// Text placed between the joined tokens (default `"_"`).
+    delimiter: String,
+    /// Words that may sit inside a phrase without breaking it, such as `of` in
+    /// `bank_of_america` (default none).
+    connector_words: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { min_count: 5, threshold: 10.0, delimiter: "_".to_owned(), connector_words: Vec::new() }
+    }
+}
+
+thread_local! {
+    static MODEL: RefCell<Option<Phrases>> = const { RefCell::new(None) };
+}
+
+struct PhrasesPlugin;
+
+impl Guest for PhrasesPlugin {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "phrases".to_owned(),
+            version: "0.1.0".to_owned(),
+            kind: PluginKind::CorpusFilter,
+            description: "Joins frequent bigrams such as new_york, with gensim Phrases scoring."
+                .to_owned(),
+            default_settings: r#"{"min_count":5,"threshold":10.0,"delimiter":"_","connector_words":[]}"#
+                .to_owned(),
+        }
+    }
+
+    fn configure(settings: String) -> Result<(), PluginError> {
+        let mut deserializer = serde_json::Deserializer::from_str(&settings);
+        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
+        deserializer.end().map_err(|error| invalid_settings(".", &error))?;
+
+        let settings = PhrasesSettings {
+            min_count: parsed.min_count,
+            threshold: parsed.threshold,
+            delimiter: parsed.delimiter,
+            connector_words: parsed.connector_words.into_iter().collect(),
+        };
+        settings
+            .validate()
+            .map_err(|error| PluginError::InvalidSettings(format!("invalid phrases settings: {error}")))?;
+        MODEL.with(|model| *model.borrow_mut() = Some(Phrases::new(settings)));
+        Ok(())
+    }
+
+    fn fit(docs: Vec<Vec<String>>) -> Result<(), PluginError> {
+        with_model(|model| {
+            for doc in &docs {
+                model.add_document(doc);
+            }
+        })
+    }
+
+    fn apply(docs: Vec<Vec<String>>) -> Result<Vec<Vec<String>>, PluginError> {
+        with_model(|model| docs.iter().map(|doc| model.apply(doc)).collect())
+    }
+}
+
+/// Runs `action` on the configured model, or fails when `configure` has not run.
+fn with_model<R>(action: impl FnOnce(&mut Phrases) -> R) -> Result<R, PluginError> {
+    MODEL.with(|model| match model.borrow_mut().as_mut() {
+        Some(model) => Ok(action(model)),
+        None => Err(PluginError::Failed(
+            "phrases was called before configure; call configure with the settings first".to_owned(),
+        )),
+    })
+}
+
+fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
+    let message = if field == "." {
+        format!("invalid phrases settings: {error}")
+    } else {
+        format!("invalid phrases setting `{field}`: {error}")
+    };
+    PluginError::InvalidSettings(message)
+}
+
+export!(PhrasesPlugin);

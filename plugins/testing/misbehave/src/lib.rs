@@ -1,0 +1,101 @@
+//! Test-only token filter that breaks the sandbox's rules on request, so the host's tests can
+//! check that every failure becomes the right typed error. It is never shipped or embedded.
+//!
+//! The setting `behaviour` selects what `apply` does: `none` returns the documents unchanged,
+//! `loop` spins forever, `allocate` grows memory until an allocation fails, `panic` panics
+//! (a trap, because plugins are built with `panic = "abort"`) and `fail` returns
+//! `plugin-error.failed`.
+
+use std::cell::Cell;
+
+use serde::Deserialize;
+
+wit_bindgen::generate!({ world: "token-filter", path: "../../wit" });
+
+use topica::plugin::types::PluginKind;
+
+/// What `apply` does.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Behaviour {
+    /// Returns the documents unchanged.
+    #[default]
+    None,
+    /// Spins forever without returning.
+    Loop,
+    /// Allocates and touches 1 MiB blocks until an allocation fails.
+    Allocate,
+    /// Panics, which traps.
+    Panic,
+    /// Returns `plugin-error.failed`.
+    Fail,
+}
+
+/// Settings parsed from the JSON passed to `configure`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Settings {
+    /// Behaviour of `apply` (default `none`).
+    behaviour: Behaviour,
+}
+
+thread_local! {
+    static BEHAVIOUR: Cell<Behaviour> = const { Cell::new(Behaviour::None) };
+}
+
+struct Misbehave;
+
+impl Guest for Misbehave {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "misbehave".to_owned(),
+            version: "0.1.0".to_owned(),
+            kind: PluginKind::TokenFilter,
+            description: "Test-only filter that loops, allocates, traps or fails on request."
+                .to_owned(),
+            default_settings: r#"{"behaviour":"none"}"#.to_owned(),
+        }
+    }
+
+    fn configure(settings: String) -> Result<(), PluginError> {
+        let mut deserializer = serde_json::Deserializer::from_str(&settings);
+        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid misbehave setting `{}`: {}",
+                error.path(),
+                error.inner()
+            ))
+        })?;
+        BEHAVIOUR.with(|behaviour| behaviour.set(parsed.behaviour));
+        Ok(())
+    }
+
+    fn apply(docs: Vec<Vec<String>>) -> Result<Vec<Vec<String>>, PluginError> {
+        match BEHAVIOUR.with(Cell::get) {
+            Behaviour::None => Ok(docs),
+            Behaviour::Loop => spin_forever(),
+            Behaviour::Allocate => allocate_until_failure(),
+            Behaviour::Panic => panic!("misbehave plugin panicked on request"),
+            Behaviour::Fail => Err(PluginError::Failed("misbehave plugin failed on request".to_owned())),
+        }
+    }
+}
+
+fn spin_forever() -> ! {
+    let mut counter: u64 = 0;
+    loop {
+        counter = std::hint::black_box(counter.wrapping_add(1));
+    }
+}
+
+fn allocate_until_failure() -> ! {
+    const BLOCK_BYTES: usize = 1 << 20;
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        // Filling the block keeps the optimiser from dropping the allocation.
+        blocks.push(vec![1; BLOCK_BYTES]);
+        std::hint::black_box(&blocks);
+    }
+}
+
+export!(Misbehave);

@@ -1,0 +1,201 @@
+//! Command-line arguments, parsed by clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Topica: topic modelling for collections of texts.
+#[derive(Debug, Parser)]
+#[command(name = "topica", version, about)]
+pub struct Cli {
+    /// Folder holding the embedded store, tracked runs and models.
+    #[arg(long, global = true, env = "TOPICA_DATA_DIR", default_value = "topica-data")]
+    pub data_dir: PathBuf,
+
+    /// Output format: `text` for people, `json` for scripts.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store a folder or .zip of .txt files, a CSV file or a JSONL file as a corpus.
+    Ingest(IngestCommand),
+    /// List stored corpora with their document counts.
+    Corpora,
+    /// Run the preprocessing plugin chain and build the dictionary.
+    Preprocess(PreprocessCommand),
+    /// Train an LDA model on a preprocessed corpus and track the run.
+    Train(TrainCommand),
+    /// Compute topic coherence (c_v, u_mass, c_npmi) for a tracked run.
+    Kpi(KpiCommand),
+    /// Ingest, preprocess, train and score in one go.
+    Pipeline(PipelineCommand),
+    /// List tracked runs, newest first.
+    Runs,
+    /// Write data out of the store.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Serve the web app and the JSON API.
+    Serve(ServeCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestCommand {
+    /// A folder or .zip of .txt files (sub-folders become collections), a .csv or a .jsonl file.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub options: IngestArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Name of the corpus to create.
+    #[arg(long)]
+    pub corpus: String,
+    /// Replace an existing corpus of the same name (its tokens go with it).
+    #[arg(long)]
+    pub replace: bool,
+    /// Pattern of the date in .txt file names: %Y, %m and %d stand for year, month and day.
+    #[arg(long, default_value = "%Y-%m-%d")]
+    pub date_pattern: String,
+    /// CSV column or JSONL key holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    /// CSV column or JSONL key holding the document id (rows without one get `row-N`).
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    /// CSV column or JSONL key holding the date (YYYY, YYYY-MM or YYYY-MM-DD).
+    #[arg(long, default_value = "date")]
+    pub date_field: String,
+    /// CSV column or JSONL key holding the title.
+    #[arg(long, default_value = "title")]
+    pub title_field: String,
+    /// CSV column or JSONL key holding the collection.
+    #[arg(long, default_value = "collection")]
+    pub collection_field: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PreprocessCommand {
+    /// Corpus to preprocess.
+    #[arg(long)]
+    pub corpus: String,
+    #[command(flatten)]
+    pub options: PreprocessArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PreprocessArgs {
+    /// Pipeline file (TOML) with the plugin steps and dictionary filters; built-in defaults
+    /// otherwise (`topica preprocess --help` and the README show them).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Extra stopwords, one per line, added to the stopwords step.
+    #[arg(long)]
+    pub stopwords: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainCommand {
+    /// Corpus to train on.
+    #[arg(long)]
+    pub corpus: String,
+    /// Preprocessing pipeline id whose tokens to use (default: the latest one).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    #[command(flatten)]
+    pub options: TrainArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Number of topics (K).
+    #[arg(long = "topics")]
+    pub num_topics: u32,
+    /// Gibbs sampling iterations over the whole corpus.
+    #[arg(long)]
+    pub iterations: Option<u32>,
+    /// Symmetric document-topic prior (default: the trainer's, see `topica train --help`).
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Symmetric topic-word prior.
+    #[arg(long)]
+    pub eta: Option<f64>,
+    /// Seed of the sampler; equal seeds and inputs give identical models.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Experiment the run is tracked under.
+    #[arg(long, default_value = "topica")]
+    pub experiment: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KpiCommand {
+    /// Tracked run whose model to score.
+    #[arg(long)]
+    pub run: String,
+    #[command(flatten)]
+    pub options: KpiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KpiArgs {
+    /// Top words per topic that coherence is computed on.
+    #[arg(long, default_value_t = 20)]
+    pub top_n: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineCommand {
+    /// Input, as for `topica ingest`.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+    #[command(flatten)]
+    pub preprocess: PreprocessArgs,
+    #[command(flatten)]
+    pub train: TrainArgs,
+    #[command(flatten)]
+    pub kpi: KpiArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a run's token lists as JSONL (`id`, `tokens`): by default exactly the lists training
+    /// used (dictionary-filtered, documents left empty omitted).
+    Tokens(ExportTokensCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportTokensCommand {
+    /// Tracked run whose token lists to write.
+    #[arg(long)]
+    pub run: String,
+    /// Write the token lists before dictionary filtering (what c_v and c_npmi use).
+    #[arg(long)]
+    pub unfiltered: bool,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeCommand {
+    /// Address to listen on.
+    #[arg(long, env = "TOPICA_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder with the browser bundle built by `cargo xtask site`.
+    #[arg(long, env = "TOPICA_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}

@@ -1,0 +1,281 @@
+//! Runs each CLI command and prints its result as text or JSON.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use topica_core::lda::LdaParams;
+
+use crate::cli::{Command, ExportCommand, IngestArgs, OutputFormat, TrainArgs};
+use crate::context::Context;
+use crate::ingest::dates::DatePattern;
+use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
+use crate::kpi::{KpiReport, kpi};
+use crate::preprocess::{PipelineConfig, PreprocessReport, preprocess};
+use crate::train::{TrainReport, TrainRequest, train};
+
+/// Prints `value` as pretty JSON or as the given text.
+fn emit<T: Serialize>(format: OutputFormat, value: &T, text: impl FnOnce() -> String) {
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value).expect("reports serialise")),
+        OutputFormat::Text => print!("{}", text()),
+    }
+}
+
+/// Runs one command against the data directory in `context`.
+pub async fn run(context: &Context, format: OutputFormat, command: Command) -> Result<()> {
+    match command {
+        Command::Ingest(command) => {
+            let report = run_ingest(context, &command.path, &command.options).await?;
+            emit(format, &report, || render_ingest(&report));
+        }
+        Command::Corpora => {
+            let corpora = context.store.list_corpora().await?;
+            emit(format, &corpora, || {
+                let mut text = String::new();
+                if corpora.is_empty() {
+                    text.push_str("No corpora yet: `topica ingest PATH --corpus NAME` stores one.\n");
+                }
+                for corpus in &corpora {
+                    let dates = match (&corpus.first_date, &corpus.last_date) {
+                        (Some(first), Some(last)) => format!(", {first} to {last}"),
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        text,
+                        "{}\t{} documents, {} collections{dates}",
+                        corpus.name,
+                        corpus.document_count,
+                        corpus.collections.len()
+                    );
+                }
+                text
+            });
+        }
+        Command::Preprocess(command) => {
+            let config = PipelineConfig::load(command.options.config.as_deref(), command.options.stopwords.as_deref())?;
+            let report = preprocess(context, &command.corpus, &config).await?;
+            emit(format, &report, || render_preprocess(&report));
+        }
+        Command::Train(command) => {
+            let request = train_request(&command.corpus, command.pipeline, &command.options)?;
+            let report = train(context, &request).await?;
+            emit(format, &report, || render_train(&report));
+        }
+        Command::Kpi(command) => {
+            let report = kpi(context, &command.run, command.options.top_n).await?;
+            emit(format, &report, || render_kpi(&report));
+        }
+        Command::Pipeline(command) => {
+            let ingested = run_ingest(context, &command.path, &command.ingest).await?;
+            if format == OutputFormat::Text {
+                print!("{}", render_ingest(&ingested));
+            }
+            let config = PipelineConfig::load(command.preprocess.config.as_deref(), command.preprocess.stopwords.as_deref())?;
+            let preprocessed = preprocess(context, &command.ingest.corpus, &config).await?;
+            if format == OutputFormat::Text {
+                print!("{}", render_preprocess(&preprocessed));
+            }
+            let request = train_request(&command.ingest.corpus, Some(preprocessed.pipeline_id.clone()), &command.train)?;
+            let trained = train(context, &request).await?;
+            if format == OutputFormat::Text {
+                print!("{}", render_train(&trained));
+            }
+            let scored = kpi(context, &trained.run_id, command.kpi.top_n).await?;
+            if format == OutputFormat::Text {
+                print!("{}", render_kpi(&scored));
+            }
+            let summary = PipelineSummary { run_id: trained.run_id.clone(), ingest: ingested, preprocess: preprocessed, train: trained, kpi: scored };
+            if format == OutputFormat::Json {
+                emit(format, &summary, String::new);
+            }
+        }
+        Command::Runs => {
+            let runs = context.tracker.list_runs(None).await?;
+            emit(format, &runs, || {
+                let mut text = String::new();
+                if runs.is_empty() {
+                    text.push_str("No runs yet: `topica train --corpus NAME --topics K` starts one.\n");
+                }
+                for run in &runs {
+                    let c_v = run.metrics.get("coherence_c_v").map_or("-".to_owned(), |value| format!("{value:.4}"));
+                    let _ = writeln!(text, "{}\t{}\t{}\tc_v {c_v}", run.run_id, run.run_name, run.status);
+                }
+                text
+            });
+        }
+        Command::Export(ExportCommand::Tokens(command)) => {
+            let lines = match &command.output {
+                Some(path) => {
+                    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut writer = std::io::BufWriter::new(file);
+                    crate::export::export_tokens(context, &command.run, command.unfiltered, &mut writer).await?
+                }
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    crate::export::export_tokens(context, &command.run, command.unfiltered, &mut stdout).await?
+                }
+            };
+            if let Some(path) = &command.output {
+                eprintln!("wrote {lines} documents to {}", path.display());
+            }
+        }
+        Command::Serve(command) => crate::serve::serve(context.clone(), command).await?,
+    }
+    Ok(())
+}
+
+/// Everything `topica pipeline` did, for `--format json`.
+#[derive(Debug, Serialize)]
+struct PipelineSummary {
+    run_id: String,
+    ingest: IngestReport,
+    preprocess: PreprocessReport,
+    train: TrainReport,
+    kpi: KpiReport,
+}
+
+async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs) -> Result<IngestReport> {
+    let options = IngestOptions {
+        date_pattern: DatePattern::new(&args.date_pattern).map_err(anyhow::Error::msg)?,
+        fields: FieldNames {
+            text: args.text_field.clone(),
+            id: args.id_field.clone(),
+            date: args.date_field.clone(),
+            title: args.title_field.clone(),
+            collection: args.collection_field.clone(),
+        },
+        ..IngestOptions::default()
+    };
+    let (report, _) = ingest(context.store.as_ref(), path, &args.corpus, &options, args.replace).await?;
+    Ok(report)
+}
+
+fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainRequest> {
+    let mut params = LdaParams::new(args.num_topics);
+    if let Some(iterations) = args.iterations {
+        params.iterations = iterations;
+    }
+    if let Some(alpha) = args.alpha {
+        params.alpha = alpha;
+    }
+    if let Some(eta) = args.eta {
+        params.eta = eta;
+    }
+    params.seed = args.seed;
+    params.validate().map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
+    Ok(TrainRequest { corpus: corpus.to_owned(), pipeline_id, params, experiment: args.experiment.clone() })
+}
+
+/// Lists at most `limit` items and says how many more there are.
+fn list_some(items: impl ExactSizeIterator<Item = String>, limit: usize) -> String {
+    let total = items.len();
+    let mut shown: Vec<String> = items.take(limit).collect();
+    if total > limit {
+        shown.push(format!("and {} more", total - limit));
+    }
+    shown.join(", ")
+}
+
+fn render_ingest(report: &IngestReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "Stored {} documents in corpus {:?} from {}", report.documents_stored, report.corpus, report.source);
+    if !report.collections.is_empty() {
+        let _ = writeln!(text, "  collections: {}", report.collections.join(", "));
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(text, "  skipped {} item(s):", report.skipped.len());
+        for skipped in &report.skipped {
+            let _ = writeln!(text, "    {}: {}", skipped.item, skipped.reason);
+        }
+    }
+    let impossible: Vec<String> = report
+        .date_issues
+        .iter()
+        .filter(|issue| issue.problem == "impossible")
+        .map(|issue| format!("{} ({})", issue.doc_id, issue.value.as_deref().unwrap_or("")))
+        .collect();
+    if !impossible.is_empty() {
+        let _ = writeln!(text, "  impossible dates, stored undated: {}", list_some(impossible.into_iter(), 20));
+    }
+    let missing: Vec<String> =
+        report.date_issues.iter().filter(|issue| issue.problem == "missing").map(|issue| issue.doc_id.clone()).collect();
+    if !missing.is_empty() {
+        let _ = writeln!(text, "  no date, stored undated: {}", list_some(missing.into_iter(), 20));
+    }
+    if !report.empty_documents.is_empty() {
+        let _ = writeln!(text, "  empty documents, not stored: {}", list_some(report.empty_documents.iter().cloned(), 20));
+    }
+    if !report.duplicates.is_empty() {
+        let duplicates = report
+            .duplicates
+            .iter()
+            .map(|duplicate| format!("{} (same {} as {})", duplicate.doc_id, duplicate.kind, duplicate.duplicate_of));
+        let _ = writeln!(text, "  duplicates, not stored: {}", list_some(duplicates, 20));
+    }
+    text
+}
+
+fn render_preprocess(report: &PreprocessReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Preprocessed {} documents of {:?}: {} tokens, vocabulary {} -> {} after filtering (pipeline {})",
+        report.documents, report.corpus, report.tokens, report.vocabulary_before_filter, report.vocabulary, report.pipeline_id
+    );
+    if !report.empty_after_plugins.is_empty() {
+        let _ = writeln!(
+            text,
+            "  no tokens left after the plugin chain, excluded from training: {}",
+            list_some(report.empty_after_plugins.iter().cloned(), 20)
+        );
+    }
+    if !report.empty_after_filter.is_empty() {
+        let _ = writeln!(
+            text,
+            "  no dictionary words left, excluded from training: {}",
+            list_some(report.empty_after_filter.iter().cloned(), 20)
+        );
+    }
+    text
+}
+
+fn render_train(report: &TrainReport) -> String {
+    let mut text = String::new();
+    for warning in &report.warnings {
+        let _ = writeln!(text, "warning: {warning}");
+    }
+    let _ = writeln!(
+        text,
+        "Run {}: {} topics on {} documents ({} tokens), {} iterations, seed {}, {:.2} s",
+        report.run_id, report.num_topics, report.documents, report.tokens, report.iterations, report.seed, report.seconds
+    );
+    if !report.empty_topics.is_empty() {
+        let _ = writeln!(text, "  topics that received no tokens: {:?}", report.empty_topics);
+    }
+    for topic in &report.topics {
+        let words: Vec<String> = topic.words.iter().map(|(word, weight)| format!("{word} ({weight:.3})")).collect();
+        let _ = writeln!(text, "  topic {:>2}: {}", topic.topic, words.join(", "));
+    }
+    text
+}
+
+fn render_kpi(report: &KpiReport) -> String {
+    let mut text = String::new();
+    let overall: Vec<String> = report.scores.iter().map(|score| format!("{} {:.4}", score.measure, score.overall)).collect();
+    let _ = writeln!(text, "Coherence of run {} (top {} words): {}", report.run_id, report.top_n, overall.join(", "));
+    let topics = report.scores.first().map_or(0, |score| score.per_topic.len());
+    let header: Vec<String> = report.scores.iter().map(|score| format!("{:>8}", score.measure)).collect();
+    let _ = writeln!(text, "  topic {}", header.join(" "));
+    for topic in 0..topics {
+        let values: Vec<String> = report.scores.iter().map(|score| format!("{:>8.4}", score.per_topic[topic])).collect();
+        let _ = writeln!(text, "  {topic:>5} {}", values.join(" "));
+    }
+    for score in &report.scores {
+        if !score.missing_words.is_empty() {
+            let missing = score.missing_words.iter().map(|(topic, word)| format!("{word} (topic {topic})"));
+            let _ = writeln!(text, "  {}: words absent from the texts: {}", score.measure, list_some(missing, 10));
+        }
+    }
+    text
+}

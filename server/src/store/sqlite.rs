@@ -1,0 +1,324 @@
+//! The embedded default store: one SQLite file under the data directory.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{
+    CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError,
+    now_rfc3339,
+};
+
+/// A store in one SQLite database file, written in transactions so that a crash leaves no half
+/// corpus behind.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn corpus_id(
+        executor: &mut Transaction<'_, Sqlite>,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT id FROM corpora WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut **executor)
+            .await?;
+        Ok(row.map(|row| row.get::<i64, _>(0)))
+    }
+
+    async fn require_corpus_id(&self, name: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT id FROM corpora WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| row.get::<i64, _>(0))
+            .ok_or_else(|| StoreError::CorpusNotFound(name.to_owned()))
+    }
+
+    async fn corpus_info(&self, row: &SqliteRow) -> Result<CorpusInfo, StoreError> {
+        let id: i64 = row.get("id");
+        let collections: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT collection FROM documents WHERE corpus_id = ? AND collection IS NOT NULL ORDER BY collection",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let (first_date, last_date): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT MIN(date), MAX(date) FROM documents WHERE corpus_id = ? AND date IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(CorpusInfo {
+            name: row.get("name"),
+            version: row.get("version"),
+            source: row.get("source"),
+            created_at: row.get("created_at"),
+            document_count: row.get::<i64, _>("document_count") as u64,
+            collections,
+            first_date,
+            last_date,
+        })
+    }
+}
+
+/// Hashes document ids and texts in order, so equal corpora get equal versions.
+fn corpus_version(documents: &[NewDocument]) -> String {
+    let mut hasher = Sha256::new();
+    for document in documents {
+        hasher.update(document.doc_id.as_bytes());
+        hasher.update([0]);
+        hasher.update(document.text.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_corpus(
+        &self,
+        name: &str,
+        source: &str,
+        documents: Vec<NewDocument>,
+        replace: bool,
+    ) -> Result<CorpusInfo, StoreError> {
+        let mut seen = std::collections::HashSet::new();
+        for document in &documents {
+            if !seen.insert(document.doc_id.as_str()) {
+                return Err(StoreError::DuplicateDocumentId(document.doc_id.clone()));
+            }
+        }
+
+        let mut tx = self.pool.begin().await?;
+        if let Some(existing) = Self::corpus_id(&mut tx, name).await? {
+            if !replace {
+                return Err(StoreError::CorpusExists(name.to_owned()));
+            }
+            sqlx::query("DELETE FROM corpora WHERE id = ?")
+                .bind(existing)
+                .execute(&mut *tx)
+                .await?;
+        }
+
+        let corpus_id: i64 = sqlx::query_scalar(
+            "INSERT INTO corpora (name, version, source, created_at, document_count) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(name)
+        .bind(corpus_version(&documents))
+        .bind(source)
+        .bind(now_rfc3339())
+        .bind(documents.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        for (position, document) in documents.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO documents (corpus_id, position, doc_id, collection, date, title, file_name, text, char_count, word_count) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(corpus_id)
+            .bind(position as i64)
+            .bind(&document.doc_id)
+            .bind(&document.collection)
+            .bind(&document.date)
+            .bind(&document.title)
+            .bind(&document.file_name)
+            .bind(&document.text)
+            .bind(document.char_count as i64)
+            .bind(document.word_count as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+
+        self.corpus(name).await
+    }
+
+    async fn list_corpora(&self) -> Result<Vec<CorpusInfo>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM corpora ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut corpora = Vec::with_capacity(rows.len());
+        for row in &rows {
+            corpora.push(self.corpus_info(row).await?);
+        }
+        Ok(corpora)
+    }
+
+    async fn corpus(&self, name: &str) -> Result<CorpusInfo, StoreError> {
+        let row = sqlx::query("SELECT * FROM corpora WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::CorpusNotFound(name.to_owned()))?;
+        self.corpus_info(&row).await
+    }
+
+    async fn delete_corpus(&self, name: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM corpora WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn documents(&self, name: &str) -> Result<Vec<Document>, StoreError> {
+        let corpus_id = self.require_corpus_id(name).await?;
+        let rows = sqlx::query("SELECT * FROM documents WHERE corpus_id = ? ORDER BY position")
+            .bind(corpus_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Document {
+                position: row.get::<i64, _>("position") as u64,
+                content: NewDocument {
+                    doc_id: row.get("doc_id"),
+                    collection: row.get("collection"),
+                    date: row.get("date"),
+                    title: row.get("title"),
+                    file_name: row.get("file_name"),
+                    text: row.get("text"),
+                    char_count: row.get::<i64, _>("char_count") as u64,
+                    word_count: row.get::<i64, _>("word_count") as u64,
+                },
+            })
+            .collect())
+    }
+
+    async fn save_tokens(
+        &self,
+        name: &str,
+        pipeline: &PipelineRecord,
+        tokens: Vec<DocumentTokens>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let corpus_id = Self::corpus_id(&mut tx, name)
+            .await?
+            .ok_or_else(|| StoreError::CorpusNotFound(name.to_owned()))?;
+
+        let document_count: i64 =
+            sqlx::query_scalar("SELECT document_count FROM corpora WHERE id = ?")
+                .bind(corpus_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let positions_match = tokens.len() as i64 == document_count
+            && tokens.iter().enumerate().all(|(index, entry)| entry.position == index as u64);
+        if !positions_match {
+            return Err(StoreError::TokensMismatch {
+                corpus: name.to_owned(),
+                reason: format!(
+                    "expected one token list per document in position order ({document_count} documents), got {}",
+                    tokens.len()
+                ),
+            });
+        }
+
+        sqlx::query("DELETE FROM pipelines WHERE corpus_id = ? AND pipeline_id = ?")
+            .bind(corpus_id)
+            .bind(&pipeline.pipeline_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO pipelines (corpus_id, pipeline_id, description, dictionary, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(corpus_id)
+        .bind(&pipeline.pipeline_id)
+        .bind(pipeline.description.to_string())
+        .bind(pipeline.dictionary.to_string())
+        .bind(&pipeline.created_at)
+        .execute(&mut *tx)
+        .await?;
+
+        for entry in &tokens {
+            let json = serde_json::to_string(&entry.tokens)
+                .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+            sqlx::query("INSERT INTO tokens (corpus_id, pipeline_id, position, tokens) VALUES (?, ?, ?, ?)")
+                .bind(corpus_id)
+                .bind(&pipeline.pipeline_id)
+                .bind(entry.position as i64)
+                .bind(json)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn tokens(&self, name: &str, pipeline_id: &str) -> Result<Vec<DocumentTokens>, StoreError> {
+        let corpus_id = self.require_corpus_id(name).await?;
+        let rows = sqlx::query(
+            "SELECT t.position, d.doc_id, t.tokens FROM tokens t \
+             JOIN documents d ON d.corpus_id = t.corpus_id AND d.position = t.position \
+             WHERE t.corpus_id = ? AND t.pipeline_id = ? ORDER BY t.position",
+        )
+        .bind(corpus_id)
+        .bind(pipeline_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Err(StoreError::PipelineNotFound {
+                corpus: name.to_owned(),
+                pipeline_id: pipeline_id.to_owned(),
+            });
+        }
+        rows.iter()
+            .map(|row| {
+                let json: String = row.get("tokens");
+                let tokens = serde_json::from_str(&json)
+                    .map_err(|error| StoreError::Corrupt(format!("tokens of document {}: {error}", row.get::<String, _>("doc_id"))))?;
+                Ok(DocumentTokens {
+                    position: row.get::<i64, _>("position") as u64,
+                    doc_id: row.get("doc_id"),
+                    tokens,
+                })
+            })
+            .collect()
+    }
+
+    async fn pipelines(&self, name: &str) -> Result<Vec<PipelineRecord>, StoreError> {
+        let corpus_id = self.require_corpus_id(name).await?;
+        let rows = sqlx::query(
+            "SELECT pipeline_id, description, dictionary, created_at FROM pipelines WHERE corpus_id = ? ORDER BY created_at DESC, rowid DESC",
+        )
+        .bind(corpus_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let parse = |column: &str| -> Result<serde_json::Value, StoreError> {
+                    serde_json::from_str(&row.get::<String, _>(column))
+                        .map_err(|error| StoreError::Corrupt(format!("pipeline {column}: {error}")))
+                };
+                Ok(PipelineRecord {
+                    pipeline_id: row.get("pipeline_id"),
+                    description: parse("description")?,
+                    dictionary: parse("dictionary")?,
+                    created_at: row.get("created_at"),
+                })
+            })
+            .collect()
+    }
+}

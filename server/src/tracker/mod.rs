@@ -1,0 +1,140 @@
+//! The tracking interface: runs with parameters, metrics, tags and artifacts, shaped after
+//! MLflow's so that an MLflow REST client can implement it too. `LocalTracker` is the embedded
+//! default.
+
+mod local;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use local::LocalTracker;
+
+/// Lifecycle state of a run, with MLflow's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunStatus {
+    Running,
+    Finished,
+    Failed,
+    Killed,
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            RunStatus::Running => "RUNNING",
+            RunStatus::Finished => "FINISHED",
+            RunStatus::Failed => "FAILED",
+            RunStatus::Killed => "KILLED",
+        };
+        f.write_str(name)
+    }
+}
+
+/// One metric value at one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub key: String,
+    pub value: f64,
+    pub step: i64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+}
+
+impl Metric {
+    /// Builds a metric stamped with the current time.
+    pub fn now(key: impl Into<String>, value: f64, step: i64) -> Self {
+        Self { key: key.into(), value, step, timestamp: now_millis() }
+    }
+}
+
+/// A run and everything logged on it (metrics at their latest value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub experiment: String,
+    pub run_name: String,
+    pub status: RunStatus,
+    /// Milliseconds since the Unix epoch.
+    pub start_time: i64,
+    pub end_time: Option<i64>,
+    pub params: BTreeMap<String, String>,
+    pub metrics: BTreeMap<String, f64>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Failures of a tracking call.
+#[derive(Debug, thiserror::Error)]
+pub enum TrackerError {
+    /// No run has this id.
+    #[error("run {0:?} not found: `topica runs` lists the tracked runs")]
+    RunNotFound(String),
+    /// The run has no artifact at this path.
+    #[error("run {run_id} has no artifact {path:?}")]
+    ArtifactNotFound { run_id: String, path: String },
+    /// An artifact path would leave the run's artifact folder.
+    #[error("invalid artifact path {0:?}: use a relative path without `..`")]
+    InvalidArtifactPath(String),
+    /// A parameter was logged twice with different values (MLflow forbids it too).
+    #[error("parameter {key:?} of run {run_id} is already {existing:?}; it cannot change to {new:?}")]
+    ParamChanged { run_id: String, key: String, existing: String, new: String },
+    /// Reading or writing the tracking folder failed.
+    #[error("tracking storage failed at {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    /// Stored tracking data could not be parsed.
+    #[error("tracking data is corrupt at {path}: {cause}")]
+    Corrupt { path: String, cause: String },
+}
+
+/// Records runs and their parameters, metrics and artifacts.
+#[async_trait]
+pub trait Tracker: Send + Sync {
+    /// Where runs are kept, for messages ("local tracker at …", an MLflow URL).
+    fn location(&self) -> String;
+
+    /// Starts a run in `experiment` (created when missing) and returns it in state RUNNING.
+    async fn create_run(
+        &self,
+        experiment: &str,
+        run_name: &str,
+        tags: &[(String, String)],
+    ) -> Result<RunRecord, TrackerError>;
+
+    /// Logs parameters; logging an existing key again with another value fails.
+    async fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), TrackerError>;
+
+    /// Logs metric values.
+    async fn log_metrics(&self, run_id: &str, metrics: &[Metric]) -> Result<(), TrackerError>;
+
+    /// Sets tags, overwriting earlier values.
+    async fn set_tags(&self, run_id: &str, tags: &[(String, String)]) -> Result<(), TrackerError>;
+
+    /// Stores an artifact under a relative path such as `model/model.json`.
+    async fn log_artifact(&self, run_id: &str, path: &str, bytes: Vec<u8>) -> Result<(), TrackerError>;
+
+    /// Reads an artifact back.
+    async fn load_artifact(&self, run_id: &str, path: &str) -> Result<Vec<u8>, TrackerError>;
+
+    /// Ends a run with a final status; a failed run keeps its error message as the tag
+    /// `topica.error`.
+    async fn finish_run(&self, run_id: &str, status: RunStatus, error: Option<&str>) -> Result<(), TrackerError>;
+
+    /// Returns a run with its latest metric values.
+    async fn get_run(&self, run_id: &str) -> Result<RunRecord, TrackerError>;
+
+    /// Returns every logged value of one metric, in step order.
+    async fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, TrackerError>;
+
+    /// Lists the runs of an experiment, newest first; `None` lists every experiment.
+    async fn list_runs(&self, experiment: Option<&str>) -> Result<Vec<RunRecord>, TrackerError>;
+}
+
+/// Returns milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}

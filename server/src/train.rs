@@ -1,0 +1,330 @@
+//! Training: bag-of-words from the stored tokens, the LDA plugin in the sandbox, and a tracked
+//! run with parameters, per-iteration log-likelihood and the model artifact.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use topica_core::dictionary::Dictionary;
+use topica_core::lda::LdaParams;
+use topica_core::model::{TopicModel, TrainerInfo};
+
+use crate::context::Context;
+use crate::store::{PipelineRecord, StoreError};
+use crate::tracker::{Metric, RunStatus};
+
+/// Artifact paths inside a run.
+pub const MODEL_ARTIFACT: &str = "model/model.json";
+pub const DOC_TOPICS_ARTIFACT: &str = "doc_topics.json";
+pub const TOPICS_CSV_ARTIFACT: &str = "topics.csv";
+pub const PIPELINE_ARTIFACT: &str = "pipeline.json";
+
+/// Number of top words per topic shown in reports and written to `topics.csv`.
+const REPORTED_TOP_WORDS: usize = 10;
+
+/// What to train.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub corpus: String,
+    /// Pipeline id whose tokens to use; the latest pipeline when `None`.
+    pub pipeline_id: Option<String>,
+    pub params: LdaParams,
+    pub experiment: String,
+}
+
+/// A topic's top words with their probabilities.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicSummary {
+    pub topic: usize,
+    pub words: Vec<(String, f64)>,
+}
+
+/// What training produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub run_id: String,
+    pub corpus: String,
+    pub pipeline_id: String,
+    pub num_topics: u32,
+    pub iterations: u32,
+    pub seed: u64,
+    pub documents: usize,
+    pub tokens: u64,
+    /// Documents with no dictionary words, left out of training.
+    pub excluded_documents: Vec<String>,
+    /// Topics that received no tokens.
+    pub empty_topics: Vec<usize>,
+    pub final_log_likelihood: Option<f64>,
+    pub seconds: f64,
+    pub topics: Vec<TopicSummary>,
+    pub warnings: Vec<String>,
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("invalid training settings: {0}")]
+    InvalidParams(String),
+    #[error("no document of corpus {0:?} has any dictionary word left: relax the dictionary filters and preprocess again")]
+    NoDocuments(String),
+    #[error("pipeline {pipeline_id} of corpus {corpus:?} has a corrupt dictionary: {cause}")]
+    CorruptDictionary { corpus: String, pipeline_id: String, cause: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Plugin(#[from] topica_plugin_host::HostError),
+    #[error(transparent)]
+    Tracker(#[from] crate::tracker::TrackerError),
+}
+
+/// The training documents of a pipeline, as the dictionary sees them.
+pub struct TrainingCorpus {
+    pub pipeline: PipelineRecord,
+    pub dictionary: Dictionary,
+    /// Document ids, aligned with `bows`.
+    pub doc_ids: Vec<String>,
+    pub bows: Vec<Vec<(u32, u32)>>,
+    /// Token lists before dictionary filtering, aligned with `bows`.
+    pub texts: Vec<Vec<String>>,
+    /// Every document's token lists before dictionary filtering, excluded ones included.
+    pub all_texts: Vec<Vec<String>>,
+    /// Ids aligned with `all_texts`.
+    pub all_doc_ids: Vec<String>,
+    /// Documents left out because no dictionary word remained.
+    pub excluded: Vec<String>,
+}
+
+/// Loads a pipeline's tokens and turns them into bag-of-words documents.
+pub async fn load_training_corpus(
+    context: &Context,
+    corpus: &str,
+    pipeline_id: Option<&str>,
+) -> Result<TrainingCorpus, TrainError> {
+    let pipelines = context.store.pipelines(corpus).await?;
+    let pipeline = match pipeline_id {
+        Some(id) => pipelines.into_iter().find(|record| record.pipeline_id == id).ok_or_else(|| {
+            StoreError::PipelineNotFound { corpus: corpus.to_owned(), pipeline_id: id.to_owned() }
+        })?,
+        None => pipelines
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::NotPreprocessed(corpus.to_owned()))?,
+    };
+    let dictionary: Dictionary =
+        serde_json::from_value(pipeline.dictionary.clone()).map_err(|error| TrainError::CorruptDictionary {
+            corpus: corpus.to_owned(),
+            pipeline_id: pipeline.pipeline_id.clone(),
+            cause: error.to_string(),
+        })?;
+
+    let tokens = context.store.tokens(corpus, &pipeline.pipeline_id).await?;
+    let mut training = TrainingCorpus {
+        pipeline,
+        dictionary,
+        doc_ids: Vec::new(),
+        bows: Vec::new(),
+        texts: Vec::new(),
+        all_texts: Vec::new(),
+        all_doc_ids: Vec::new(),
+        excluded: Vec::new(),
+    };
+    for entry in tokens {
+        let bow = training.dictionary.doc2bow(&entry.tokens);
+        training.all_texts.push(entry.tokens.clone());
+        training.all_doc_ids.push(entry.doc_id.clone());
+        if bow.is_empty() {
+            training.excluded.push(entry.doc_id);
+        } else {
+            training.doc_ids.push(entry.doc_id);
+            training.bows.push(bow);
+            training.texts.push(entry.tokens);
+        }
+    }
+    Ok(training)
+}
+
+/// Trains a model and tracks it as a run. A run whose training fails is marked FAILED with the
+/// error.
+pub async fn train(context: &Context, request: &TrainRequest) -> Result<TrainReport, TrainError> {
+    request.params.validate().map_err(|error| TrainError::InvalidParams(error.to_string()))?;
+    let training = load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
+    if training.bows.is_empty() {
+        return Err(TrainError::NoDocuments(request.corpus.clone()));
+    }
+    let corpus_info = context.store.corpus(&request.corpus).await?;
+
+    let mut warnings = Vec::new();
+    if request.params.num_topics as usize > training.bows.len() {
+        let warning = format!(
+            "{} topics for {} documents: more topics than documents rarely gives distinct topics",
+            request.params.num_topics,
+            training.bows.len()
+        );
+        tracing::warn!("{warning}");
+        warnings.push(warning);
+    }
+
+    let params = &request.params;
+    let run_name = format!("{}-k{}-seed{}", request.corpus, params.num_topics, params.seed);
+    let tags = vec![
+        ("topica.corpus".to_owned(), request.corpus.clone()),
+        ("topica.pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
+        ("topica.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    let run = context.tracker.create_run(&request.experiment, &run_name, &tags).await?;
+    let span = tracing::info_span!("train", run_id = %run.run_id, corpus = %request.corpus);
+    let _guard = span.enter();
+    tracing::info!(num_topics = params.num_topics, documents = training.bows.len(), "training started");
+
+    let outcome = run_training(context, &run.run_id, request, &training, &corpus_info.version).await;
+    match outcome {
+        Ok(mut report) => {
+            context.tracker.finish_run(&run.run_id, RunStatus::Finished, None).await?;
+            report.warnings = warnings;
+            report.excluded_documents = training.excluded.clone();
+            tracing::info!(seconds = report.seconds, "training finished");
+            Ok(report)
+        }
+        Err(error) => {
+            let message = error.to_string();
+            if let Err(tracking_error) = context.tracker.finish_run(&run.run_id, RunStatus::Failed, Some(&message)).await {
+                tracing::error!(%tracking_error, "could not mark the failed run as FAILED");
+            }
+            Err(error)
+        }
+    }
+}
+
+async fn run_training(
+    context: &Context,
+    run_id: &str,
+    request: &TrainRequest,
+    training: &TrainingCorpus,
+    corpus_version: &str,
+) -> Result<TrainReport, TrainError> {
+    let params = request.params.clone();
+    let plugin_id = context.host.builtin_id("lda")?;
+    let tokens: u64 = training.bows.iter().flatten().map(|&(_, count)| u64::from(count)).sum();
+
+    let mut logged_params = vec![
+        ("num_topics".to_owned(), params.num_topics.to_string()),
+        ("iterations".to_owned(), params.iterations.to_string()),
+        ("alpha".to_owned(), params.alpha.to_string()),
+        ("eta".to_owned(), params.eta.to_string()),
+        ("seed".to_owned(), params.seed.to_string()),
+        ("workers".to_owned(), "1".to_owned()),
+        ("corpus".to_owned(), request.corpus.clone()),
+        ("corpus_version".to_owned(), corpus_version.to_owned()),
+        ("pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
+        ("trainer".to_owned(), format!("{}@{}", plugin_id.name, plugin_id.version)),
+        ("trainer_sha256".to_owned(), plugin_id.sha256.clone()),
+        ("documents".to_owned(), training.bows.len().to_string()),
+        ("vocabulary".to_owned(), training.dictionary.len().to_string()),
+        ("topica_version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    logged_params.sort();
+    context.tracker.log_params(run_id, &logged_params).await?;
+    context
+        .tracker
+        .log_artifact(run_id, PIPELINE_ARTIFACT, serde_json::to_vec_pretty(&training.pipeline.description).expect("JSON values serialise"))
+        .await?;
+
+    let started = Instant::now();
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(u32, u32, f64)>();
+    let host = context.host.clone();
+    let bows = training.bows.clone();
+    let vocab_size = training.dictionary.len() as u32;
+    let train_params = params.clone();
+    let training_task = tokio::task::spawn_blocking(move || {
+        host.train_lda(&train_params, vocab_size, bows, move |iteration, total, log_likelihood| {
+            let _ = sender.send((iteration, total, log_likelihood));
+            true
+        })
+    });
+
+    let mut last_printed = 0u32;
+    while let Some((iteration, total, log_likelihood)) = receiver.recv().await {
+        context
+            .tracker
+            .log_metrics(run_id, &[Metric::now("log_likelihood", log_likelihood, i64::from(iteration))])
+            .await?;
+        if iteration >= last_printed + total.div_ceil(10) || iteration == total {
+            last_printed = iteration;
+            eprintln!("  iteration {iteration}/{total}  log-likelihood {log_likelihood:.1}");
+        }
+    }
+    let trained = training_task.await.expect("the training task does not panic")?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let model = TopicModel {
+        format_version: topica_core::model::FORMAT_VERSION,
+        num_topics: params.num_topics,
+        vocabulary: (0..training.dictionary.len() as u32)
+            .map(|id| training.dictionary.id2token(id).to_owned())
+            .collect(),
+        topic_word: trained.topic_word,
+        alpha: trained.alpha,
+        eta: trained.eta,
+        iterations: params.iterations,
+        seed: params.seed,
+        pipeline_id: training.pipeline.pipeline_id.clone(),
+        trainer: TrainerInfo { name: plugin_id.name.clone(), version: plugin_id.version.clone(), hash: plugin_id.sha256.clone() },
+        log_likelihood: trained.log_likelihood.clone(),
+    };
+    context.tracker.log_artifact(run_id, MODEL_ARTIFACT, model.to_bytes()).await?;
+
+    let doc_topics = serde_json::json!({
+        "num_topics": params.num_topics,
+        "doc_ids": training.doc_ids,
+        "counts": trained.doc_topic,
+    });
+    context
+        .tracker
+        .log_artifact(run_id, DOC_TOPICS_ARTIFACT, serde_json::to_vec(&doc_topics).expect("JSON values serialise"))
+        .await?;
+
+    let topics = topic_summaries(&model, REPORTED_TOP_WORDS);
+    context.tracker.log_artifact(run_id, TOPICS_CSV_ARTIFACT, topics_csv(&topics).into_bytes()).await?;
+    let empty_topics = model.empty_topics();
+    context
+        .tracker
+        .log_metrics(run_id, &[Metric::now("training_seconds", seconds, 0), Metric::now("empty_topics", empty_topics.len() as f64, 0)])
+        .await?;
+
+    Ok(TrainReport {
+        run_id: run_id.to_owned(),
+        corpus: request.corpus.clone(),
+        pipeline_id: training.pipeline.pipeline_id.clone(),
+        num_topics: params.num_topics,
+        iterations: params.iterations,
+        seed: params.seed,
+        documents: training.bows.len(),
+        tokens,
+        excluded_documents: Vec::new(),
+        empty_topics,
+        final_log_likelihood: trained.log_likelihood.last().copied(),
+        seconds,
+        topics,
+        warnings: Vec::new(),
+    })
+}
+
+/// Top words of every topic.
+pub fn topic_summaries(model: &TopicModel, top_n: usize) -> Vec<TopicSummary> {
+    (0..model.num_topics as usize)
+        .map(|topic| TopicSummary { topic, words: model.top_words(topic, top_n) })
+        .collect()
+}
+
+/// Renders topics as CSV: `topic,rank,word,weight`.
+pub fn topics_csv(topics: &[TopicSummary]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(["topic", "rank", "word", "weight"]).expect("writing to memory succeeds");
+    for summary in topics {
+        for (rank, (word, weight)) in summary.words.iter().enumerate() {
+            writer
+                .write_record([summary.topic.to_string(), (rank + 1).to_string(), word.clone(), format!("{weight:.6}")])
+                .expect("writing to memory succeeds");
+        }
+    }
+    String::from_utf8(writer.into_inner().expect("writing to memory succeeds")).expect("CSV of UTF-8 strings is UTF-8")
+}

@@ -1,0 +1,3 @@
+//! TODO: being written.
+use anyhow::Result;
+pub fn build(_workspace: &crate::Workspace) -> Result<()> { todo!() }
