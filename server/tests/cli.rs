@@ -1,0 +1,396 @@
+//! End-to-end tests of the `topica` binary on real corpora, with the plugins running in Wasm.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/chroniclitaly")
+}
+
+/// Runs `topica` with a data directory and returns its output.
+fn topica(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_topica"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("the topica binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs a command that must succeed and parses its JSON output.
+fn topica_json(data_dir: &Path, args: &[&str]) -> Value {
+    let mut all_args = vec!["--format", "json"];
+    all_args.extend_from_slice(args);
+    let output = topica(data_dir, &all_args);
+    assert!(output.status.success(), "topica {args:?} failed: {}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap_or_else(|error| panic!("invalid JSON ({error}): {}", stdout(&output)))
+}
+
+/// Runs a command that must fail and returns its error output.
+fn topica_error(data_dir: &Path, args: &[&str]) -> String {
+    let output = topica(data_dir, args);
+    assert!(!output.status.success(), "topica {args:?} succeeded unexpectedly: {}", stdout(&output));
+    stderr(&output)
+}
+
+fn corpus_names(data_dir: &Path) -> Vec<String> {
+    topica_json(data_dir, &["corpora"])
+        .as_array()
+        .expect("corpora are a list")
+        .iter()
+        .map(|corpus| corpus["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+mod ingest {
+    use super::*;
+
+    #[test]
+    fn sample_folder_becomes_collections() {
+        let data = tempfile::tempdir().unwrap();
+        let report = topica_json(data.path(), &["ingest", samples().to_str().unwrap(), "--corpus", "chroniclitaly"]);
+        assert_eq!(report["documents_stored"], 277);
+        assert_eq!(report["collections"], serde_json::json!(["CronacaSovversiva", "LItalia"]));
+        assert_eq!(report["skipped"].as_array().unwrap().len(), 0);
+        assert_eq!(report["date_issues"].as_array().unwrap().len(), 0);
+
+        let corpora = topica_json(data.path(), &["corpora"]);
+        assert_eq!(corpora[0]["name"], "chroniclitaly");
+        assert_eq!(corpora[0]["document_count"], 277);
+        assert_eq!(corpora[0]["first_date"], "1897-02-27");
+        assert_eq!(corpora[0]["last_date"], "1919-11-24");
+    }
+
+    #[test]
+    fn existing_name_needs_replace() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        std::fs::write(input.path().join("1901-01-01_a.txt"), "first corpus text").unwrap();
+        topica_json(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters"]);
+
+        std::fs::write(input.path().join("1901-01-02_b.txt"), "second document").unwrap();
+        let error = topica_error(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters"]);
+        assert!(error.contains("corpus \"letters\" already exists"), "{error}");
+        assert!(error.contains("--replace"), "{error}");
+        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 1);
+
+        let report = topica_json(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters", "--replace"]);
+        assert_eq!(report["documents_stored"], 2);
+        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 2);
+    }
+
+    #[test]
+    fn bad_files_are_reported_and_skipped() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let root = input.path();
+        std::fs::create_dir(root.join("letters")).unwrap();
+        std::fs::write(root.join("letters/1910-05-01_ok.txt"), "Una lettera da Napoli.").unwrap();
+        std::fs::write(root.join("letters/2023-02-30_bad-date.txt"), "A date that never was.").unwrap();
+        std::fs::write(root.join("letters/undated.txt"), "No date in this name.").unwrap();
+        std::fs::write(root.join("letters/1910-05-02_latin1.txt"), b"citt\xe0 vecchia".as_slice()).unwrap();
+        std::fs::write(root.join("letters/1910-05-03_empty.txt"), "  \n ").unwrap();
+        std::fs::write(root.join("letters/1910-05-04_copy.txt"), "Una lettera da Napoli.").unwrap();
+        std::fs::write(root.join("notes.md"), "not a text file").unwrap();
+
+        let report = topica_json(data.path(), &["ingest", root.to_str().unwrap(), "--corpus", "letters"]);
+        assert_eq!(report["documents_stored"], 3);
+
+        let skipped = report["skipped"].as_array().unwrap();
+        let reason_of = |item: &str| {
+            skipped.iter().find(|entry| entry["item"] == item).map(|entry| entry["reason"].as_str().unwrap().to_owned())
+        };
+        assert!(reason_of("letters/1910-05-02_latin1.txt").unwrap().contains("not UTF-8"));
+        assert!(reason_of("notes.md").unwrap().contains("not a .txt file"));
+
+        let issues = report["date_issues"].as_array().unwrap();
+        assert!(issues.iter().any(|issue| issue["doc_id"] == "letters/2023-02-30_bad-date.txt"
+            && issue["problem"] == "impossible"
+            && issue["value"] == "2023-02-30"));
+        assert!(issues.iter().any(|issue| issue["doc_id"] == "letters/undated.txt" && issue["problem"] == "missing"));
+        assert_eq!(report["empty_documents"], serde_json::json!(["letters/1910-05-03_empty.txt"]));
+        assert_eq!(report["duplicates"][0]["doc_id"], "letters/1910-05-04_copy.txt");
+        assert_eq!(report["duplicates"][0]["duplicate_of"], "letters/1910-05-01_ok.txt");
+    }
+
+    #[test]
+    fn zip_with_escaping_entry_is_contained() {
+        use std::io::Write;
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let zip_path = input.path().join("upload.zip");
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        writer.start_file("corpus/Giornale/1905-03-04_ed-1.txt", options).unwrap();
+        writer.write_all("Il giornale del giorno.".as_bytes()).unwrap();
+        writer.start_file("../escaped.txt", options).unwrap();
+        writer.write_all(b"should never be written").unwrap();
+        writer.start_file("/absolute.txt", options).unwrap();
+        writer.write_all(b"should never be written").unwrap();
+        writer.finish().unwrap();
+
+        let report = topica_json(data.path(), &["ingest", zip_path.to_str().unwrap(), "--corpus", "zipped"]);
+        assert_eq!(report["documents_stored"], 1);
+        assert_eq!(report["collections"], serde_json::json!(["Giornale"]));
+        let skipped = report["skipped"].as_array().unwrap();
+        for name in ["../escaped.txt", "/absolute.txt"] {
+            let entry = skipped.iter().find(|entry| entry["item"] == name).unwrap_or_else(|| panic!("{name} not reported"));
+            assert!(entry["reason"].as_str().unwrap().contains("unsafe path"), "{entry}");
+        }
+        assert!(!input.path().parent().unwrap().join("escaped.txt").exists());
+        assert!(!Path::new("/absolute.txt").exists());
+    }
+
+    #[test]
+    fn corrupt_zip_creates_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let zip_path = input.path().join("broken.zip");
+        std::fs::write(&zip_path, b"PK\x03\x04 this is not really a zip").unwrap();
+
+        let error = topica_error(data.path(), &["ingest", zip_path.to_str().unwrap(), "--corpus", "broken"]);
+        assert!(error.contains("corrupt zip archive"), "{error}");
+        assert!(error.contains("broken.zip"), "{error}");
+        assert!(corpus_names(data.path()).is_empty());
+    }
+
+    #[test]
+    fn empty_input_creates_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let error = topica_error(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "nothing"]);
+        assert!(error.contains("no documents found"), "{error}");
+        assert!(corpus_names(data.path()).is_empty());
+    }
+
+    #[test]
+    fn csv_without_text_column_creates_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let csv_path = input.path().join("speeches.csv");
+        std::fs::write(&csv_path, "id,body,date\n1,hello world,1950-01-01\n").unwrap();
+
+        let error = topica_error(data.path(), &["ingest", csv_path.to_str().unwrap(), "--corpus", "speeches"]);
+        assert!(error.contains("no text column \"text\""), "{error}");
+        assert!(error.contains("\"body\""), "{error}");
+        assert!(corpus_names(data.path()).is_empty());
+
+        let report = topica_json(
+            data.path(),
+            &["ingest", csv_path.to_str().unwrap(), "--corpus", "speeches", "--text-field", "body"],
+        );
+        assert_eq!(report["documents_stored"], 1);
+    }
+
+    #[test]
+    fn jsonl_fields_are_configurable() {
+        let data = tempfile::tempdir().unwrap();
+        let input = tempfile::tempdir().unwrap();
+        let path = input.path().join("rows.jsonl");
+        std::fs::write(
+            &path,
+            concat!(
+                "{\"key\": \"a\", \"body\": \"first text\", \"year\": 1970, \"source\": \"UN\"}\n",
+                "not json\n",
+                "\n",
+                "{\"key\": \"b\", \"body\": \"second text\", \"year\": \"2023-02-30\"}\n",
+            ),
+        )
+        .unwrap();
+        let report = topica_json(
+            data.path(),
+            &[
+                "ingest", path.to_str().unwrap(), "--corpus", "rows", "--text-field", "body", "--id-field", "key",
+                "--date-field", "year", "--collection-field", "source",
+            ],
+        );
+        assert_eq!(report["documents_stored"], 2);
+        assert_eq!(report["collections"], serde_json::json!(["UN"]));
+        assert_eq!(report["skipped"][0]["item"], "line 2");
+        assert_eq!(report["date_issues"][0]["doc_id"], "b");
+        assert_eq!(report["date_issues"][0]["problem"], "impossible");
+    }
+
+    /// A kill at any moment leaves either no corpus or the whole corpus, never part of one.
+    #[test]
+    fn killed_ingest_leaves_no_half_corpus() {
+        let data = tempfile::tempdir().unwrap();
+        for delay_ms in [50, 150, 300] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_topica"))
+                .arg("--data-dir")
+                .arg(data.path())
+                .args(["ingest", samples().to_str().unwrap(), "--corpus", "killed", "--replace"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            child.kill().unwrap();
+            child.wait().unwrap();
+
+            let corpora = topica_json(data.path(), &["corpora"]);
+            for corpus in corpora.as_array().unwrap() {
+                assert_eq!(corpus["document_count"], 277, "after a kill at {delay_ms} ms: {corpus}");
+            }
+        }
+    }
+}
+
+mod workflow {
+    use super::*;
+
+    /// Ingests and preprocesses the L'Italia half of the sample into a fresh data directory.
+    fn prepared() -> tempfile::TempDir {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
+        data
+    }
+
+    fn train(data: &Path, seed: &str) -> Value {
+        topica_json(data, &["train", "--corpus", "litalia", "--topics", "6", "--iterations", "60", "--seed", seed])
+    }
+
+    fn model_json(data: &Path, run_id: &str) -> Value {
+        let path = data.join("tracking/runs").join(run_id).join("artifacts/model/model.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn preprocess_stores_tokens_and_dictionary() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        let report = topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
+        assert_eq!(report["documents"], 115);
+        assert!(report["tokens"].as_u64().unwrap() > 100_000, "{report}");
+        let vocabulary = report["vocabulary"].as_u64().unwrap();
+        assert!(vocabulary > 1_000 && vocabulary < report["vocabulary_before_filter"].as_u64().unwrap(), "{report}");
+        assert_eq!(report["pipeline_id"].as_str().unwrap().len(), 32);
+
+        let again = topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
+        assert_eq!(again["pipeline_id"], report["pipeline_id"], "the same settings give the same pipeline id");
+    }
+
+    #[test]
+    fn same_seed_gives_identical_model() {
+        let data = prepared();
+        let first = train(data.path(), "11");
+        let second = train(data.path(), "11");
+        let other = train(data.path(), "12");
+        assert_ne!(first["run_id"], second["run_id"]);
+        assert_eq!(first["topics"], second["topics"]);
+
+        let first_model = model_json(data.path(), first["run_id"].as_str().unwrap());
+        let second_model = model_json(data.path(), second["run_id"].as_str().unwrap());
+        let other_model = model_json(data.path(), other["run_id"].as_str().unwrap());
+        assert_eq!(first_model["topic_word"], second_model["topic_word"]);
+        assert_ne!(first_model["topic_word"], other_model["topic_word"]);
+    }
+
+    #[test]
+    fn kpi_scores_the_tracked_model() {
+        let data = prepared();
+        let trained = train(data.path(), "3");
+        let run_id = trained["run_id"].as_str().unwrap();
+        assert_eq!(trained["topics"].as_array().unwrap().len(), 6);
+
+        let report = topica_json(data.path(), &["kpi", "--run", run_id]);
+        let scores = report["scores"].as_array().unwrap();
+        let measures: Vec<&str> = scores.iter().map(|score| score["measure"].as_str().unwrap()).collect();
+        assert_eq!(measures, ["c_v", "u_mass", "c_npmi"]);
+        for score in scores {
+            let overall = score["overall"].as_f64().unwrap();
+            assert!(overall.is_finite(), "{score}");
+            assert_eq!(score["per_topic"].as_array().unwrap().len(), 6);
+        }
+        let c_v = scores[0]["overall"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c_v), "c_v {c_v}");
+
+        let runs = topica_json(data.path(), &["runs"]);
+        let run = runs.as_array().unwrap().iter().find(|run| run["run_id"] == run_id).unwrap();
+        assert_eq!(run["status"], "FINISHED");
+        assert_eq!(run["metrics"]["coherence_c_v"].as_f64().unwrap(), c_v);
+    }
+
+    #[test]
+    fn unknown_model_format_is_refused() {
+        let data = prepared();
+        let trained = train(data.path(), "5");
+        let run_id = trained["run_id"].as_str().unwrap();
+        let path = data.path().join("tracking/runs").join(run_id).join("artifacts/model/model.json");
+        let mut model: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        model["format_version"] = serde_json::json!(99);
+        std::fs::write(&path, serde_json::to_vec(&model).unwrap()).unwrap();
+
+        let error = topica_error(data.path(), &["kpi", "--run", run_id]);
+        assert!(error.contains("99"), "{error}");
+        assert!(error.contains('1'), "{error}");
+    }
+
+    #[test]
+    fn zero_topics_is_rejected_and_many_topics_warn() {
+        let data = prepared();
+        let error = topica_error(data.path(), &["train", "--corpus", "litalia", "--topics", "0"]);
+        assert!(error.contains("num_topics"), "{error}");
+
+        let report = topica_json(data.path(), &["train", "--corpus", "litalia", "--topics", "130", "--iterations", "5"]);
+        assert!(report["warnings"][0].as_str().unwrap().contains("130 topics for 115 documents"), "{report}");
+    }
+
+    #[test]
+    fn export_matches_training_tokens() {
+        let data = prepared();
+        let trained = train(data.path(), "9");
+        let run_id = trained["run_id"].as_str().unwrap();
+        let output = topica(data.path(), &["export", "tokens", "--run", run_id]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let lines: Vec<Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(lines.len() as u64, trained["documents"].as_u64().unwrap());
+        let tokens: u64 = lines.iter().map(|line| line["tokens"].as_array().unwrap().len() as u64).sum();
+        assert_eq!(tokens, trained["tokens"].as_u64().unwrap());
+        assert!(lines[0]["id"].as_str().unwrap().ends_with(".txt"));
+    }
+
+    #[test]
+    fn filters_that_empty_the_vocabulary_fail() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        let config = data.path().join("pipeline.toml");
+        std::fs::write(&config, "[dictionary]\nno_below = 1000\nno_above = 0.5\n").unwrap();
+
+        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        assert!(error.contains("removed all"), "{error}");
+        assert!(error.contains("no_below=1000"), "{error}");
+        assert!(error.contains("no_above=0.5"), "{error}");
+    }
+
+    #[test]
+    fn pipeline_prints_topics_and_coherence() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("CronacaSovversiva");
+        let summary = topica_json(
+            data.path(),
+            &["pipeline", folder.to_str().unwrap(), "--corpus", "cronaca", "--topics", "5", "--iterations", "40", "--seed", "1"],
+        );
+        let run_id = summary["run_id"].as_str().unwrap();
+        assert_eq!(summary["train"]["run_id"], run_id);
+        assert_eq!(summary["train"]["topics"].as_array().unwrap().len(), 5);
+        assert_eq!(summary["kpi"]["scores"][0]["measure"], "c_v");
+        assert_eq!(summary["kpi"]["scores"][0]["per_topic"].as_array().unwrap().len(), 5);
+        let first_topic_words = summary["train"]["topics"][0]["words"].as_array().unwrap();
+        assert_eq!(first_topic_words.len(), 10);
+    }
+}
