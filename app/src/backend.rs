@@ -11,8 +11,8 @@ use crate::dto::{CorpusSummary, RunDetail, RunSummary};
 
 /// Read access to corpora and runs for the web pages.
 ///
-/// Errors are plain strings because they are only logged: the browser receives a generic
-/// message instead, so a cause may contain paths, SQL or other internal detail.
+/// Errors are plain strings that are only logged. The browser receives a generic message
+/// instead, so a cause may contain paths, SQL or other internal detail.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Lists every corpus.
@@ -34,7 +34,7 @@ pub(crate) fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
 }
 
 /// Logs a backend failure with its cause and returns the message the browser may see.
-pub(crate) fn load_failed(what: &str, cause: String) -> ServerFnError {
-    tracing::error!(error = %cause, "loading {what} for the web app failed");
-    ServerFnError::new(format!("Could not load {what}. See the server log for details."))
+pub(crate) fn load_failed(data: &str, cause: String) -> ServerFnError {
+    tracing::error!(error = %cause, "loading {data} for the web app failed");
+    ServerFnError::new(format!("Could not load {data}. See the server log for details."))
 }

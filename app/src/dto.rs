@@ -1,8 +1,8 @@
 //! Data sent from the server to the browser.
 //!
 //! These types travel as JSON in server-function responses and in the serialized resources that
-//! hydration reads, so every `f64` must be finite: JSON has no NaN or infinity, and a
-//! non-finite value makes the browser fail to decode the page's data.
+//! hydration reads. JSON has no NaN or infinity, so every `f64` must be finite, or the browser
+//! fails to decode the page's data.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +36,7 @@ pub struct RunSummary {
     pub status: String,
     /// Start time as an RFC 3339 timestamp.
     pub started_at: String,
-    /// Overall c_v coherence, or `None` when it has not been computed.
+    /// Mean c_v coherence over topics, or `None` when it has not been computed.
     pub c_v: Option<f64>,
 }
 
@@ -45,7 +45,7 @@ pub struct RunSummary {
 pub struct Overview {
     /// Corpora, in the order the backend returns them.
     pub corpora: Vec<CorpusSummary>,
-    /// Runs, in the order the backend returns them (newest first reads best).
+    /// Runs, newest first, as `Backend::list_runs` returns them.
     pub runs: Vec<RunSummary>,
 }
 
@@ -75,9 +75,8 @@ pub struct RunDetail {
 pub struct TopicView {
     /// Topic id, from 0 to `num_topics - 1`.
     pub id: u32,
-    /// `(word, probability)` pairs, most probable first. The page shows a prefix of this list
-    /// whose length the reader chooses, so the backend should send the most words it wants to
-    /// allow (20 is a good default).
+    /// `(word, probability)` pairs, most probable first. The reader chooses how many the page
+    /// shows, up to the length of this list, so this length is the slider's maximum.
     pub words: Vec<(String, f64)>,
 }
 
@@ -88,8 +87,9 @@ pub struct MeasureView {
     pub measure: String,
     /// Mean over topics.
     pub overall: f64,
-    /// Coherence of each topic, indexed by topic id. Empty when only the overall value exists.
-    pub per_topic: Vec<f64>,
+    /// Coherence of each topic, indexed by topic id; `None` for a topic with too few of its
+    /// words in the texts to score. Empty when only the overall value exists.
+    pub per_topic: Vec<Option<f64>>,
 }
 
 impl RunDetail {
@@ -98,8 +98,8 @@ impl RunDetail {
         self.coherence
             .iter()
             .filter_map(|measure| {
-                let value = measure.per_topic.get(topic_id as usize)?;
-                Some((measure.measure.clone(), *value))
+                let value = (*measure.per_topic.get(topic_id as usize)?)?;
+                Some((measure.measure.clone(), value))
             })
             .collect()
     }
@@ -125,8 +125,8 @@ mod tests {
     #[test]
     fn topic_coherence_picks_topic_index() {
         let detail = detail_with(vec![
-            MeasureView { measure: "c_v".into(), overall: 0.5, per_topic: vec![0.4, 0.6] },
-            MeasureView { measure: "u_mass".into(), overall: -2.0, per_topic: vec![-1.0, -3.0] },
+            MeasureView { measure: "c_v".into(), overall: 0.5, per_topic: vec![Some(0.4), Some(0.6)] },
+            MeasureView { measure: "u_mass".into(), overall: -2.0, per_topic: vec![Some(-1.0), Some(-3.0)] },
         ]);
 
         let values = detail.topic_coherence(1);

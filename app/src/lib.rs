@@ -43,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app's root component: the header and the routes.
+/// Renders the app's root: the header and the routes.
 ///
 /// `<main>` gets `data-hydrated="true"` once the browser bundle has hydrated the page, because
 /// effects run only in the browser. Tests wait for it before using client-side controls.

@@ -3,7 +3,7 @@
 //! [`coherence`] reproduces gensim 4.4's `CoherenceModel(topics=..., texts=...,
 //! dictionary=Dictionary(texts), coherence=..., topn=...)`, with the same windows, epsilon and
 //! aggregation, so the values agree with gensim on the same topics and texts. The integration
-//! test `gensim_coherence` checks every measure against values written by gensim.
+//! test `core/tests/gensim.rs` checks every measure against values written by gensim.
 //!
 //! | measure  | counts from                         | segmentation | confirmation                                  |
 //! |----------|-------------------------------------|--------------|-----------------------------------------------|
@@ -255,7 +255,11 @@ where
             &words[..words.len().min(settings.top_n)]
         })
         .collect();
-    let index = TopicWordIndex::new(top_words.iter().flat_map(|words| words.iter().map(AsRef::as_ref)));
+    let index = TopicWordIndex::new(
+        top_words
+            .iter()
+            .flat_map(|words| words.iter().map(AsRef::as_ref)),
+    );
     let counts = match settings.effective_window_size() {
         Some(window_size) => CooccurrenceCounts::from_sliding_windows(&index, texts, window_size)?,
         None => CooccurrenceCounts::from_documents(&index, texts),
@@ -338,12 +342,21 @@ mod tests {
 
     #[test]
     fn every_measure_is_finite() {
-        let topics = [vec!["apple", "banana", "cherry"], vec!["date", "fig", "elder"]];
+        let topics = [
+            vec!["apple", "banana", "cherry"],
+            vec!["date", "fig", "elder"],
+        ];
         for measure in Measure::ALL {
             let score = coherence(&topics, &texts(&CORPUS), &settings(measure)).unwrap();
             assert!(score.overall.is_finite(), "{measure}");
             assert_eq!(score.per_topic.len(), 2);
-            assert!(score.per_topic.iter().all(|v| v.is_some_and(f64::is_finite)), "{measure}");
+            assert!(
+                score
+                    .per_topic
+                    .iter()
+                    .all(|v| v.is_some_and(f64::is_finite)),
+                "{measure}"
+            );
             assert!(score.missing_words.is_empty());
         }
     }
@@ -360,7 +373,10 @@ mod tests {
             assert_eq!(score.overall, expected.overall, "{measure}");
             assert_eq!(
                 score.missing_words,
-                [MissingWord { topic: 0, word: "zebra".into() }]
+                [MissingWord {
+                    topic: 0,
+                    word: "zebra".into()
+                }]
             );
         }
     }
@@ -372,7 +388,11 @@ mod tests {
             let error = coherence(&topics, &texts(&CORPUS), &settings(measure)).unwrap_err();
             assert_eq!(
                 error,
-                CoherenceError::NoScorableTopic { measure, missing: 2, total: 2 }
+                CoherenceError::NoScorableTopic {
+                    measure,
+                    missing: 2,
+                    total: 2
+                }
             );
         }
     }
@@ -393,8 +413,12 @@ mod tests {
     #[test]
     fn single_word_topic_scores_one_for_c_v() {
         // One word gives one segment comparing the word's context vector with itself.
-        let score = coherence(&[vec!["apple", "zebra"]], &texts(&CORPUS), &settings(Measure::CV))
-            .unwrap();
+        let score = coherence(
+            &[vec!["apple", "zebra"]],
+            &texts(&CORPUS),
+            &settings(Measure::CV),
+        )
+        .unwrap();
 
         assert!((score.overall - 1.0).abs() < 1e-9, "{}", score.overall);
     }
@@ -405,9 +429,15 @@ mod tests {
         let empty: Vec<Vec<String>> = Vec::new();
         for measure in Measure::ALL {
             let error = coherence(&topics, &empty, &settings(measure)).unwrap_err();
-            assert!(matches!(error, CoherenceError::NoScorableTopic { .. }), "{measure}");
+            assert!(
+                matches!(error, CoherenceError::NoScorableTopic { .. }),
+                "{measure}"
+            );
             let error = coherence(&topics, &texts(&["", ""]), &settings(measure)).unwrap_err();
-            assert!(matches!(error, CoherenceError::NoScorableTopic { .. }), "{measure}");
+            assert!(
+                matches!(error, CoherenceError::NoScorableTopic { .. }),
+                "{measure}"
+            );
         }
     }
 
@@ -416,15 +446,25 @@ mod tests {
         // Window 110 covers each whole text, so each text is one window, as in gensim.
         let corpus = texts(&CORPUS);
         let topics = [vec!["apple", "banana"]];
-        let window = CoherenceSettings { window_size: Some(110), ..settings(Measure::CUci) };
-        let huge_window = CoherenceSettings { window_size: Some(1000), ..window };
+        let window = CoherenceSettings {
+            window_size: Some(110),
+            ..settings(Measure::CUci)
+        };
+        let huge_window = CoherenceSettings {
+            window_size: Some(1000),
+            ..window
+        };
 
         let short = coherence(&topics, &corpus, &window).unwrap();
         let long = coherence(&topics, &corpus, &huge_window).unwrap();
 
         // P(apple) = 3/5, P(banana) = 2/5, P(apple, banana) = 1/5, in both segment orders.
         let expected = ((0.2 + EPSILON) / (0.6 * 0.4)).ln();
-        assert!((short.overall - expected).abs() < 1e-12, "{}", short.overall);
+        assert!(
+            (short.overall - expected).abs() < 1e-12,
+            "{}",
+            short.overall
+        );
         assert_eq!(short.overall, long.overall);
     }
 
@@ -436,14 +476,21 @@ mod tests {
 
         // Segment (banana, apple): ln((P(banana, apple) + eps) / P(apple)) = ln((1/5) / (3/5)).
         let expected = ((1.0 / 5.0 + EPSILON) / (3.0 / 5.0)).ln();
-        assert!((score.overall - expected).abs() < 1e-12, "{}", score.overall);
+        assert!(
+            (score.overall - expected).abs() < 1e-12,
+            "{}",
+            score.overall
+        );
     }
 
     #[test]
     fn top_n_cuts_topics() {
         let corpus = texts(&CORPUS);
         let long = [vec!["apple", "banana", "zebra"]];
-        let cut = CoherenceSettings { top_n: 2, ..settings(Measure::UMass) };
+        let cut = CoherenceSettings {
+            top_n: 2,
+            ..settings(Measure::UMass)
+        };
 
         let score = coherence(&long, &corpus, &cut).unwrap();
 
@@ -456,11 +503,23 @@ mod tests {
         let corpus = texts(&CORPUS);
         let topics = [vec!["apple"]];
         let no_topics: [Vec<&str>; 0] = [];
-        let zero_top_n = CoherenceSettings { top_n: 0, ..settings(Measure::CV) };
-        let zero_window = CoherenceSettings { window_size: Some(0), ..settings(Measure::CV) };
+        let zero_top_n = CoherenceSettings {
+            top_n: 0,
+            ..settings(Measure::CV)
+        };
+        let zero_window = CoherenceSettings {
+            window_size: Some(0),
+            ..settings(Measure::CV)
+        };
 
-        assert_eq!(coherence(&topics, &corpus, &zero_top_n), Err(CoherenceError::TopN));
-        assert_eq!(coherence(&topics, &corpus, &zero_window), Err(CoherenceError::WindowSize));
+        assert_eq!(
+            coherence(&topics, &corpus, &zero_top_n),
+            Err(CoherenceError::TopN)
+        );
+        assert_eq!(
+            coherence(&topics, &corpus, &zero_window),
+            Err(CoherenceError::WindowSize)
+        );
         assert_eq!(
             coherence(&no_topics, &corpus, &settings(Measure::CV)),
             Err(CoherenceError::NoTopics)

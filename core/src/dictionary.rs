@@ -3,9 +3,10 @@
 //! [`Dictionary`] reproduces `gensim.corpora.Dictionary` (gensim 4.4): the same ids for the same
 //! documents, the same document and collection frequencies, and the same
 //! [`filter_extremes`](Dictionary::filter_extremes) result, including tie-breaking and the
-//! renumbering of the ids that remain. The integration test `gensim_dictionary` checks this
+//! renumbering of the ids that remain. The integration test `core/tests/gensim.rs` checks this
 //! against values written by gensim itself.
 
+use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 /// highest document frequency, so a corpus with more distinct tokens loses some of them.
 pub const PRUNE_AT: usize = 2_000_000;
 
-/// How often, in documents, [`Dictionary::from_documents`] checks the vocabulary size.
+/// Interval, in documents, between the vocabulary size checks of [`Dictionary::from_documents`].
 const PRUNE_CHECK_EVERY: usize = 10_000;
 
 /// A mapping between tokens and dense ids `0..len()`, with corpus statistics.
@@ -205,7 +206,7 @@ impl Dictionary {
                 self.dfs[id as usize]
             }
         };
-        good_ids.sort_by(|&a, &b| rank(b).cmp(&rank(a)));
+        good_ids.sort_by_key(|&id| Reverse(rank(id)));
         if let Some(keep_n) = settings.keep_n {
             report.removed_by_keep_n = good_ids.len().saturating_sub(keep_n);
             good_ids.truncate(keep_n);
@@ -220,7 +221,7 @@ impl Dictionary {
     /// `filter_extremes(no_below=0, no_above=1.0, keep_n=keep_n)`.
     fn keep_most_frequent(&mut self, keep_n: usize) {
         let mut ids: Vec<u32> = (0..self.len() as u32).collect();
-        ids.sort_by(|&a, &b| self.dfs[b as usize].cmp(&self.dfs[a as usize]));
+        ids.sort_by_key(|&id| Reverse(self.dfs[id as usize]));
         ids.truncate(keep_n);
         self.retain_ids(ids);
     }
@@ -325,7 +326,7 @@ pub enum FilterExtremesError {
     KeepN,
 }
 
-/// What [`Dictionary::filter_extremes`] removed.
+/// Counts of the tokens that [`Dictionary::filter_extremes`] kept and removed.
 ///
 /// A token below `no_below` and kept by neither bound is counted in `removed_below` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -543,7 +544,9 @@ mod tests {
     fn filtering_everything_is_reported() {
         let mut dictionary = Dictionary::from_documents(docs(&["a b", "c"]));
 
-        let report = dictionary.filter_extremes(&FilterExtremes::default()).unwrap();
+        let report = dictionary
+            .filter_extremes(&FilterExtremes::default())
+            .unwrap();
 
         assert!(dictionary.is_empty());
         assert!(report.removed_all());
@@ -559,7 +562,10 @@ mod tests {
                 ..FilterExtremes::default()
             };
             let error = settings.validate().unwrap_err();
-            assert!(matches!(error, FilterExtremesError::NoAbove(_)), "{no_above}");
+            assert!(
+                matches!(error, FilterExtremesError::NoAbove(_)),
+                "{no_above}"
+            );
             assert!(error.to_string().contains(&no_above.to_string()));
         }
 
@@ -595,7 +601,8 @@ mod tests {
 
     #[test]
     fn deserialize_rejects_duplicate_tokens() {
-        let json = r#"{"tokens":["a","a"],"dfs":[1,1],"cfs":[1,1],"num_docs":1,"num_pos":2,"num_nnz":1}"#;
+        let json =
+            r#"{"tokens":["a","a"],"dfs":[1,1],"cfs":[1,1],"num_docs":1,"num_pos":2,"num_nnz":1}"#;
 
         let error = serde_json::from_str::<Dictionary>(json).unwrap_err();
 

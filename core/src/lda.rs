@@ -32,8 +32,8 @@ use thiserror::Error;
 pub use infer::{DEFAULT_INFER_ITERATIONS, FixedTopics};
 pub use likelihood::ln_gamma;
 pub use params::{
-    DEFAULT_ALPHA, DEFAULT_ETA, DEFAULT_ITERATIONS, DEFAULT_LOG_LIKELIHOOD_EVERY, DEFAULT_OPTIMIZE_ALPHA_BURN_IN,
-    LdaParams, LdaParamsError, MAX_TOPICS, ValidLdaParams,
+    DEFAULT_ALPHA, DEFAULT_ETA, DEFAULT_ITERATIONS, DEFAULT_LOG_LIKELIHOOD_EVERY,
+    DEFAULT_OPTIMIZE_ALPHA_BURN_IN, LdaParams, LdaParamsError, MAX_TOPICS, ValidLdaParams,
 };
 pub use topics::{document_topic_distribution, empty_topics, top_words, topic_word_distribution};
 
@@ -56,7 +56,9 @@ pub enum LdaError {
         vocab_size: u32,
     },
     /// The corpus has more tokens than this platform can index.
-    #[error("the corpus has {0} tokens, more than this platform can address: split it or filter rare words")]
+    #[error(
+        "the corpus has {0} tokens, more than this platform can address: split it or filter rare words"
+    )]
     TooManyTokens(u64),
     /// The progress callback asked to stop.
     #[error("training was cancelled after iteration {iteration}")]
@@ -68,7 +70,9 @@ pub enum LdaError {
     #[error("invalid topics for inference: {0}")]
     InvalidTopics(String),
     /// Inference was asked for 0 sweeps.
-    #[error("inference iterations = 0 is invalid: set at least 1 sweep (default {DEFAULT_INFER_ITERATIONS})")]
+    #[error(
+        "inference iterations = 0 is invalid: set at least 1 sweep (default {DEFAULT_INFER_ITERATIONS})"
+    )]
     InferIterations,
 }
 
@@ -110,7 +114,13 @@ impl LdaOutput {
 
     /// Returns the `n` most probable words of `topic`; see [`top_words`].
     pub fn top_words(&self, topic: usize, n: usize) -> Vec<(u32, f64)> {
-        top_words(&self.topic_word, self.num_topics as usize, self.eta, topic, n)
+        top_words(
+            &self.topic_word,
+            self.num_topics as usize,
+            self.eta,
+            topic,
+            n,
+        )
     }
 }
 
@@ -121,7 +131,12 @@ impl LdaOutput {
 /// `log_likelihood_every` sweeps and the last), `progress(iteration, iterations,
 /// log_likelihood)` is called with a 1-based iteration; returning `false` stops training with
 /// [`LdaError::Cancelled`].
-pub fn train<B, F>(params: &ValidLdaParams, docs: &[B], vocab_size: u32, mut progress: F) -> Result<LdaOutput, LdaError>
+pub fn train<B, F>(
+    params: &ValidLdaParams,
+    docs: &[B],
+    vocab_size: u32,
+    mut progress: F,
+) -> Result<LdaOutput, LdaError>
 where
     B: AsRef<[(u32, u32)]>,
     F: FnMut(u32, u32, f64) -> bool,
@@ -133,7 +148,8 @@ where
     // NOTE: one stream for the single partition; a parallel sampler gives partition p the
     // stream `p` of the same seed.
     let mut rng = rng::Xoshiro256PlusPlus::for_stream(settings.seed, 0);
-    let (mut doc_state, mut counts) = state::initialize(&tokens, num_topics, vocab_size as usize, &mut rng);
+    let (mut doc_state, mut counts) =
+        state::initialize(&tokens, num_topics, vocab_size as usize, &mut rng);
     let mut alpha = vec![settings.alpha; num_topics];
     let likelihood = likelihood::LogLikelihood::new(settings.eta);
     let mut buffers = sampler::SweepBuffers::new(num_topics);
@@ -141,7 +157,15 @@ where
     let mut log_likelihood_iterations = Vec::new();
 
     for iteration in 1..=settings.iterations {
-        sampler::sweep(&tokens, &mut doc_state, &mut counts, &alpha, settings.eta, &mut rng, &mut buffers);
+        sampler::sweep(
+            &tokens,
+            &mut doc_state,
+            &mut counts,
+            &alpha,
+            settings.eta,
+            &mut rng,
+            &mut buffers,
+        );
 
         if params.optimizes_alpha_after(iteration) {
             let lengths = tokens.doc_offsets.windows(2).map(|pair| pair[1] - pair[0]);

@@ -50,7 +50,8 @@ pub struct TopicModel {
     pub trainer: TrainerInfo,
     /// Log-likelihood after each reported training sweep.
     pub log_likelihood: Vec<f64>,
-    /// The 1-based sweep of each `log_likelihood` value; empty when the trainer did not say.
+    /// The 1-based sweep of each `log_likelihood` value; empty when the trainer did not
+    /// report them.
     #[serde(default)]
     pub log_likelihood_iterations: Vec<u32>,
     /// Number of training documents.
@@ -66,7 +67,9 @@ pub enum ModelError {
     #[error("the model artifact is not valid JSON: {0}; export the model again")]
     Json(#[from] serde_json::Error),
     /// The artifact was written in a format version this build does not read.
-    #[error("model format version {found} is not supported by this Topica (supports {FORMAT_VERSION}); retrain or upgrade")]
+    #[error(
+        "model format version {found} is not supported by this Topica (supports {FORMAT_VERSION}); retrain or upgrade"
+    )]
     UnsupportedVersion {
         /// The version in the artifact.
         found: u32,
@@ -130,7 +133,9 @@ impl TopicModel {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let version: VersionOnly = serde_json::from_slice(bytes)?;
         if version.format_version != FORMAT_VERSION {
-            return Err(ModelError::UnsupportedVersion { found: version.format_version });
+            return Err(ModelError::UnsupportedVersion {
+                found: version.format_version,
+            });
         }
         let model: Self = serde_json::from_slice(bytes)?;
         model.validate()?;
@@ -139,13 +144,22 @@ impl TopicModel {
 
     /// Checks that the lengths agree and that every value is finite and in range.
     pub fn validate(&self) -> Result<(), ModelError> {
+        self.validate_lengths()?;
+        self.validate_values()
+    }
+
+    fn validate_lengths(&self) -> Result<(), ModelError> {
         let k = self.num_topics as usize;
         let v = self.vocabulary.len();
         if self.format_version != FORMAT_VERSION {
-            return Err(ModelError::UnsupportedVersion { found: self.format_version });
+            return Err(ModelError::UnsupportedVersion {
+                found: self.format_version,
+            });
         }
         if k == 0 {
-            return Err(ModelError::Invalid("num_topics = 0; a model has at least 1 topic".into()));
+            return Err(ModelError::Invalid(
+                "num_topics = 0; a model has at least 1 topic".into(),
+            ));
         }
         if self.topic_word.len() != k * v {
             return Err(ModelError::Invalid(format!(
@@ -155,22 +169,48 @@ impl TopicModel {
             )));
         }
         if self.alpha.len() != k {
-            return Err(ModelError::Invalid(format!("alpha has {} values, expected one per topic ({k})", self.alpha.len())));
+            return Err(ModelError::Invalid(format!(
+                "alpha has {} values, expected one per topic ({k})",
+                self.alpha.len()
+            )));
         }
-        if let Some((topic, value)) = self.alpha.iter().enumerate().find(|(_, a)| !(a.is_finite() && **a > 0.0)) {
-            return Err(ModelError::Invalid(format!("alpha[{topic}] = {value}; every alpha must be finite and > 0")));
-        }
-        if !(self.eta.is_finite() && self.eta > 0.0) {
-            return Err(ModelError::Invalid(format!("eta = {}; eta must be finite and > 0", self.eta)));
-        }
-        if let Some((index, value)) = self.log_likelihood.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-            return Err(ModelError::Invalid(format!("log_likelihood[{index}] = {value}; every value must be finite")));
-        }
-        if !self.log_likelihood_iterations.is_empty() && self.log_likelihood_iterations.len() != self.log_likelihood.len() {
+        if !self.log_likelihood_iterations.is_empty()
+            && self.log_likelihood_iterations.len() != self.log_likelihood.len()
+        {
             return Err(ModelError::Invalid(format!(
                 "log_likelihood_iterations has {} values but log_likelihood has {}",
                 self.log_likelihood_iterations.len(),
                 self.log_likelihood.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn validate_values(&self) -> Result<(), ModelError> {
+        if let Some((topic, value)) = self
+            .alpha
+            .iter()
+            .enumerate()
+            .find(|(_, a)| !(a.is_finite() && **a > 0.0))
+        {
+            return Err(ModelError::Invalid(format!(
+                "alpha[{topic}] = {value}; every alpha must be finite and > 0"
+            )));
+        }
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return Err(ModelError::Invalid(format!(
+                "eta = {}; eta must be finite and > 0",
+                self.eta
+            )));
+        }
+        if let Some((index, value)) = self
+            .log_likelihood
+            .iter()
+            .enumerate()
+            .find(|(_, x)| !x.is_finite())
+        {
+            return Err(ModelError::Invalid(format!(
+                "log_likelihood[{index}] = {value}; every value must be finite"
             )));
         }
         Ok(())
@@ -190,14 +230,32 @@ impl TopicModel {
     /// first.
     pub fn top_words(&self, topic: usize, n: usize) -> Result<Vec<(String, f64)>, ModelError> {
         if topic >= self.num_topics as usize {
-            return Err(ModelError::TopicOutOfRange { topic, num_topics: self.num_topics });
+            return Err(ModelError::TopicOutOfRange {
+                topic,
+                num_topics: self.num_topics,
+            });
         }
-        let top = crate::lda::top_words(&self.topic_word, self.num_topics as usize, self.eta, topic, n);
-        Ok(top.into_iter().map(|(word, weight)| (self.vocabulary[word as usize].clone(), weight)).collect())
+        let top = crate::lda::top_words(
+            &self.topic_word,
+            self.num_topics as usize,
+            self.eta,
+            topic,
+            n,
+        );
+        Ok(top
+            .into_iter()
+            .map(|(word, weight)| (self.vocabulary[word as usize].clone(), weight))
+            .collect())
     }
 
     /// Returns the topics prepared for fold-in inference.
     pub fn fixed_topics(&self) -> Result<FixedTopics, LdaError> {
-        FixedTopics::new(self.num_topics, self.vocabulary.len() as u32, &self.topic_word, &self.alpha, self.eta)
+        FixedTopics::new(
+            self.num_topics,
+            self.vocabulary.len() as u32,
+            &self.topic_word,
+            &self.alpha,
+            self.eta,
+        )
     }
 }

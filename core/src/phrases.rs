@@ -9,7 +9,7 @@
 //!
 //! where `vocab` counts unigrams and bigrams together. A pair is a phrase when its score is
 //! greater than `threshold`. Connector words (for example `of`) may sit inside a phrase
-//! (`bank_of_america`) but never start or end one. The integration test `gensim_phrases`
+//! (`bank_of_america`) but never start or end one. The integration test `core/tests/gensim.rs`
 //! checks vocabulary sizes, exported phrases and transformed documents against gensim.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -74,9 +74,11 @@ pub enum PhrasesSettingsError {
     #[error("invalid min_count 0: use at least 1 (the default is 5)")]
     MinCount,
     /// `threshold` is not a positive finite number.
-    #[error("invalid threshold {0}: the default scorer needs a positive finite threshold, such as 10.0")]
+    #[error(
+        "invalid threshold {0}: the default scorer needs a positive finite threshold, such as 10.0"
+    )]
     Threshold(f64),
-    /// `delimiter` is empty, so phrases could not be told apart from single words.
+    /// `delimiter` is empty, so a phrase would be indistinguishable from a single word.
     #[error("invalid delimiter \"\": use a non-empty string such as \"_\"")]
     Delimiter,
     /// `max_vocab_size` is zero.
@@ -122,7 +124,10 @@ impl Phrases {
     /// # Errors
     ///
     /// Returns the first invalid field of `settings`.
-    pub fn fit<D, S>(settings: PhrasesSettings, documents: &[D]) -> Result<Self, PhrasesSettingsError>
+    pub fn fit<D, S>(
+        settings: PhrasesSettings,
+        documents: &[D],
+    ) -> Result<Self, PhrasesSettingsError>
     where
         D: AsRef<[S]>,
         S: AsRef<str>,
@@ -195,10 +200,6 @@ impl Phrases {
         let mut output = Vec::with_capacity(tokens.len());
         let mut start: Option<&str> = None;
         let mut in_between: Vec<&str> = Vec::new();
-
-        // NOTE: gensim tests the start word for truthiness, so an empty token never starts a
-        // phrase and is dropped from the output unless it ends one. This is reproduced.
-        let non_empty = |word: &str| Some(word).filter(|word| !word.is_empty());
 
         for token in tokens {
             let word = token.as_ref();
@@ -275,10 +276,24 @@ impl Phrases {
 
 /// gensim's `original_scorer`, computed in the same order to give the same floating-point
 /// result.
-fn original_score(a_count: u64, b_count: u64, bigram_count: u64, len_vocab: u64, min_count: u64) -> f64 {
+fn original_score(
+    a_count: u64,
+    b_count: u64,
+    bigram_count: u64,
+    len_vocab: u64,
+    min_count: u64,
+) -> f64 {
     let denominator = u128::from(a_count) * u128::from(b_count);
     let numerator = i128::from(bigram_count) - i128::from(min_count);
     numerator as f64 / denominator as f64 * len_vocab as f64
+}
+
+/// Returns `word` as the start of a candidate phrase, or `None` when it is empty.
+///
+/// NOTE: gensim tests the start word for truthiness, so an empty token never starts a phrase
+/// and is dropped from the output unless it ends one. This is reproduced.
+fn non_empty(word: &str) -> Option<&str> {
+    Some(word).filter(|word| !word.is_empty())
 }
 
 fn increment(vocab: &mut HashMap<String, u64>, entry: &str) {
@@ -370,7 +385,10 @@ mod tests {
             &["new york is big", "new york city", "york new", "big city"],
         );
 
-        assert_eq!(phrases.apply(&tokens("in new york today")), tokens("in new_york today"));
+        assert_eq!(
+            phrases.apply(&tokens("in new york today")),
+            tokens("in new_york today")
+        );
     }
 
     #[test]
@@ -390,7 +408,12 @@ mod tests {
         };
         let phrases = fitted(
             settings,
-            &["bank of america", "the bank of america", "bank of america", "river side"],
+            &[
+                "bank of america",
+                "the bank of america",
+                "bank of america",
+                "river side",
+            ],
         );
 
         let output = phrases.apply(&tokens("the bank of america of"));
@@ -420,7 +443,12 @@ mod tests {
         let phrases = fitted(low_threshold(), &["a b"]);
 
         assert!(phrases.apply::<String>(&[]).is_empty());
-        assert!(Phrases::new(PhrasesSettings::default()).unwrap().export_phrases().is_empty());
+        assert!(
+            Phrases::new(PhrasesSettings::default())
+                .unwrap()
+                .export_phrases()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -429,7 +457,7 @@ mod tests {
             max_vocab_size: 3,
             ..low_threshold()
         };
-        // After the first document the vocabulary holds a, b, c, a_b, b_c (5 > 3) but pruning
+        // After the first document the vocabulary contains a, b, c, a_b, b_c (5 > 3) but pruning
         // keeps count >= 1; after the second it drops entries counted once.
         let phrases = fitted(settings, &["a b c", "a b"]);
 
@@ -440,11 +468,41 @@ mod tests {
     #[test]
     fn invalid_settings_are_rejected() {
         let cases = [
-            (PhrasesSettings { min_count: 0, ..Default::default() }, "min_count 0"),
-            (PhrasesSettings { threshold: -1.0, ..Default::default() }, "threshold -1"),
-            (PhrasesSettings { threshold: f64::NAN, ..Default::default() }, "threshold NaN"),
-            (PhrasesSettings { delimiter: String::new(), ..Default::default() }, "delimiter"),
-            (PhrasesSettings { max_vocab_size: 0, ..Default::default() }, "max_vocab_size 0"),
+            (
+                PhrasesSettings {
+                    min_count: 0,
+                    ..Default::default()
+                },
+                "min_count 0",
+            ),
+            (
+                PhrasesSettings {
+                    threshold: -1.0,
+                    ..Default::default()
+                },
+                "threshold -1",
+            ),
+            (
+                PhrasesSettings {
+                    threshold: f64::NAN,
+                    ..Default::default()
+                },
+                "threshold NaN",
+            ),
+            (
+                PhrasesSettings {
+                    delimiter: String::new(),
+                    ..Default::default()
+                },
+                "delimiter",
+            ),
+            (
+                PhrasesSettings {
+                    max_vocab_size: 0,
+                    ..Default::default()
+                },
+                "max_vocab_size 0",
+            ),
         ];
         for (settings, quoted) in cases {
             let error = Phrases::new(settings).unwrap_err();

@@ -14,7 +14,10 @@ fn block_topics(alpha: &[f64]) -> FixedTopics {
 
 fn assert_distribution(theta: &[f64], num_topics: usize) {
     assert_eq!(theta.len(), num_topics);
-    assert!(theta.iter().all(|p| p.is_finite() && *p >= 0.0), "{theta:?}");
+    assert!(
+        theta.iter().all(|p| p.is_finite() && *p >= 0.0),
+        "{theta:?}"
+    );
     let sum: f64 = theta.iter().sum();
     assert!((sum - 1.0).abs() < 1e-6, "sums to {sum}: {theta:?}");
 }
@@ -36,7 +39,11 @@ fn empty_and_oov_docs_return_prior() {
 #[test]
 fn known_words_pick_their_topic() {
     let topics = block_topics(&[0.1; 3]);
-    let docs = vec![vec![(2u32, 10u32), (3, 5)], vec![(0, 4), (7, 2)], vec![(0, 5), (4, 5)]];
+    let docs = vec![
+        vec![(2u32, 10u32), (3, 5)],
+        vec![(0, 4), (7, 2)],
+        vec![(0, 5), (4, 5)],
+    ];
     let result = topics.infer(&docs, 50, 9).unwrap();
     for theta in &result {
         assert_distribution(theta, 3);
@@ -44,7 +51,8 @@ fn known_words_pick_their_topic() {
     assert!(result[0][1] > 0.9, "{:?}", result[0]);
     // Word 7 is out of vocabulary, so only word 0 counts.
     assert!(result[1][0] > 0.8, "{:?}", result[1]);
-    assert!(result[2][0] > 0.3 && result[2][2] > 0.3, "{:?}", result[2]);
+    assert!(result[2][0] > 0.3, "{:?}", result[2]);
+    assert!(result[2][2] > 0.3, "{:?}", result[2]);
 }
 
 #[test]
@@ -59,7 +67,10 @@ fn inference_deterministic_and_batch_independent() {
 
     // These topics leave every assignment to chance, so another seed must change the result.
     let flat = FixedTopics::new(3, 6, &[0; 18], &[0.1; 3], 0.01).unwrap();
-    assert_ne!(flat.infer(&docs, 30, 4).unwrap(), flat.infer(&docs, 30, 5).unwrap());
+    assert_ne!(
+        flat.infer(&docs, 30, 4).unwrap(),
+        flat.infer(&docs, 30, 5).unwrap()
+    );
 }
 
 #[test]
@@ -71,16 +82,35 @@ fn inference_rejects_zero_iterations() {
 
 #[test]
 fn inconsistent_topics_rejected() {
-    let cases: Vec<(u32, u32, Vec<u32>, Vec<f64>, f64, &str)> = vec![
+    // (num_topics, vocab_size, topic_word, alpha, eta, expected message)
+    type Case = (u32, u32, Vec<u32>, Vec<f64>, f64, &'static str);
+    let cases: Vec<Case> = vec![
         (0, 4, vec![], vec![], 0.01, "num_topics = 0"),
-        (2, 4, vec![0; 7], vec![0.1; 2], 0.01, "topic_word has 7 counts"),
+        (
+            2,
+            4,
+            vec![0; 7],
+            vec![0.1; 2],
+            0.01,
+            "topic_word has 7 counts",
+        ),
         (2, 4, vec![0; 8], vec![0.1; 3], 0.01, "alpha has 3 values"),
-        (2, 4, vec![0; 8], vec![0.1, f64::NAN], 0.01, "alpha[1] = NaN"),
+        (
+            2,
+            4,
+            vec![0; 8],
+            vec![0.1, f64::NAN],
+            0.01,
+            "alpha[1] = NaN",
+        ),
         (2, 4, vec![0; 8], vec![0.1, 0.1], 0.0, "eta = 0"),
     ];
     for (k, v, topic_word, alpha, eta, message) in cases {
         let error = FixedTopics::new(k, v, &topic_word, &alpha, eta).unwrap_err();
-        assert!(error.to_string().contains(message), "expected {message:?} in {error}");
+        assert!(
+            error.to_string().contains(message),
+            "expected {message:?} in {error}"
+        );
     }
 }
 

@@ -42,9 +42,17 @@ fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
             *doc_frequency.entry(word).or_default() += 1;
         }
     }
-    let mut vocabulary: Vec<&str> = doc_frequency.iter().filter(|(_, df)| **df >= 5).map(|(w, _)| *w).collect();
+    let mut vocabulary: Vec<&str> = doc_frequency
+        .iter()
+        .filter(|(_, df)| **df >= 5)
+        .map(|(w, _)| *w)
+        .collect();
     vocabulary.sort_unstable();
-    let ids: HashMap<&str, u32> = vocabulary.iter().enumerate().map(|(i, w)| (*w, i as u32)).collect();
+    let ids: HashMap<&str, u32> = vocabulary
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (*w, i as u32))
+        .collect();
 
     let bags = docs
         .iter()
@@ -64,11 +72,15 @@ fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
 #[test]
 #[ignore = "needs TOPICA_SPEED_CORPUS and TOPICA_SPEED_STOPWORDS; run with --ignored --nocapture"]
 fn lda_speed_on_corpus() {
-    let corpus = std::env::var("TOPICA_SPEED_CORPUS").expect("set TOPICA_SPEED_CORPUS to a JSON lines corpus");
-    let stopwords = std::env::var("TOPICA_SPEED_STOPWORDS").expect("set TOPICA_SPEED_STOPWORDS to a stopword list");
-    let num_topics: u32 = std::env::var("TOPICA_SPEED_TOPICS").map_or(20, |k| k.parse().expect("TOPICA_SPEED_TOPICS is a number"));
-    let iterations: u32 =
-        std::env::var("TOPICA_SPEED_ITERATIONS").map_or(1000, |n| n.parse().expect("TOPICA_SPEED_ITERATIONS is a number"));
+    let corpus = std::env::var("TOPICA_SPEED_CORPUS")
+        .expect("set TOPICA_SPEED_CORPUS to a JSON lines corpus");
+    let stopwords = std::env::var("TOPICA_SPEED_STOPWORDS")
+        .expect("set TOPICA_SPEED_STOPWORDS to a stopword list");
+    let num_topics: u32 = std::env::var("TOPICA_SPEED_TOPICS")
+        .map_or(20, |k| k.parse().expect("TOPICA_SPEED_TOPICS is a number"));
+    let iterations: u32 = std::env::var("TOPICA_SPEED_ITERATIONS").map_or(1000, |n| {
+        n.parse().expect("TOPICA_SPEED_ITERATIONS is a number")
+    });
 
     let (bags, vocab_size) = load_bags(&corpus, &stopwords);
     let mut params = LdaParams::new(num_topics);
@@ -76,7 +88,13 @@ fn lda_speed_on_corpus() {
     params.log_likelihood_every = 100;
 
     let start = Instant::now();
-    let output = train(&params.validate().unwrap(), &bags, vocab_size as u32, |_, _, _| true).unwrap();
+    let output = train(
+        &params.validate().unwrap(),
+        &bags,
+        vocab_size as u32,
+        |_, _, _| true,
+    )
+    .unwrap();
     let seconds = start.elapsed().as_secs_f64();
 
     let samples = output.num_tokens as f64 * f64::from(iterations);
@@ -89,7 +107,11 @@ fn lda_speed_on_corpus() {
         output.log_likelihood.last().unwrap()
     );
     for topic in 0..num_topics as usize {
-        let words: Vec<u32> = output.top_words(topic, 8).into_iter().map(|(w, _)| w).collect();
+        let words: Vec<u32> = output
+            .top_words(topic, 8)
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
         println!("topic {topic}: {words:?}");
     }
 }

@@ -17,6 +17,21 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
+    /// MLflow tracking server URL (http://HOST:PORT) for runs and registered models. Without it,
+    /// runs are tracked in files under the data directory. The server must serve artifacts
+    /// (`mlflow server --serve-artifacts`).
+    #[arg(long, global = true, env = "MLFLOW_TRACKING_URI", hide_env_values = true)]
+    pub mlflow_uri: Option<String>,
+
+    /// MongoDB connection string (mongodb://HOST:PORT[/DATABASE]); when set, corpora and tokens
+    /// are stored in MongoDB instead of the embedded SQLite file.
+    #[arg(long, global = true, env = "MONGODB_URI", hide_env_values = true)]
+    pub mongodb_uri: Option<String>,
+
+    /// MongoDB database for corpora and tokens (default: the URI's database, else `topica`).
+    #[arg(long, global = true, env = "MONGODB_DATABASE", requires = "mongodb_uri")]
+    pub mongodb_database: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -12,7 +12,7 @@ use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
 use crate::kpi::{KpiReport, kpi};
 use crate::preprocess::{PipelineConfig, PreprocessReport, preprocess};
-use crate::train::{TrainReport, TrainRequest, train};
+use crate::train::{TrainJob, TrainReport, train};
 
 /// Prints `value` as pretty JSON or as the given text.
 fn emit<T: Serialize>(format: OutputFormat, value: &T, text: impl FnOnce() -> String) {
@@ -151,7 +151,7 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
     Ok(report)
 }
 
-fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainRequest> {
+fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainJob> {
     let mut params = LdaParams::new(args.num_topics);
     if let Some(iterations) = args.iterations {
         params.iterations = iterations;
@@ -164,7 +164,7 @@ fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) ->
     }
     params.seed = args.seed;
     params.validate().map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
-    Ok(TrainRequest { corpus: corpus.to_owned(), pipeline_id, params, experiment: args.experiment.clone() })
+    Ok(TrainJob { corpus: corpus.to_owned(), pipeline_id, params, experiment: args.experiment.clone() })
 }
 
 /// Lists at most `limit` items and says how many more there are.
@@ -268,7 +268,14 @@ fn render_kpi(report: &KpiReport) -> String {
     let header: Vec<String> = report.scores.iter().map(|score| format!("{:>8}", score.measure)).collect();
     let _ = writeln!(text, "  topic {}", header.join(" "));
     for topic in 0..topics {
-        let values: Vec<String> = report.scores.iter().map(|score| format!("{:>8.4}", score.per_topic[topic])).collect();
+        let values: Vec<String> = report
+            .scores
+            .iter()
+            .map(|score| match score.per_topic[topic] {
+                Some(value) => format!("{value:>8.4}"),
+                None => format!("{:>8}", "-"),
+            })
+            .collect();
         let _ = writeln!(text, "  {topic:>5} {}", values.join(" "));
     }
     for score in &report.scores {

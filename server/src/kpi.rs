@@ -1,6 +1,6 @@
 //! KPI: topic coherence for a tracked run, computed on the model loaded back from the tracker.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use topica_core::coherence::{self, CoherenceSettings, Measure};
 use topica_core::model::TopicModel;
 
@@ -15,17 +15,19 @@ pub const COHERENCE_ARTIFACT: &str = "coherence.json";
 pub const MEASURES: [Measure; 3] = [Measure::CV, Measure::UMass, Measure::CNpmi];
 
 /// One measure's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MeasureScore {
     pub measure: String,
+    /// Mean over the topics that have a value.
     pub overall: f64,
-    pub per_topic: Vec<f64>,
+    /// One value per topic; `None` for a topic with too few words in the texts to score.
+    pub per_topic: Vec<Option<f64>>,
     /// Topic words that never occur in the texts the measure was computed on.
     pub missing_words: Vec<(usize, String)>,
 }
 
 /// Coherence of one run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KpiReport {
     pub run_id: String,
     pub corpus: String,
@@ -85,8 +87,11 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
 
     let training = load_training_corpus(context, &corpus, Some(&pipeline_id)).await?;
     let topics: Vec<Vec<String>> = (0..model.num_topics as usize)
-        .map(|topic| model.top_words(topic, top_n).into_iter().map(|(word, _)| word).collect())
-        .collect();
+        .map(|topic| {
+            let words = model.top_words(topic, top_n).map_err(|error| KpiError::Model { run_id: run_id.to_owned(), cause: error.to_string() })?;
+            Ok(words.into_iter().map(|(word, _)| word).collect())
+        })
+        .collect::<Result<_, KpiError>>()?;
 
     let scores = tokio::task::spawn_blocking(move || {
         let filtered: Vec<Vec<String>> = training

@@ -3,7 +3,7 @@ use tracing_subscriber::EnvFilter;
 
 use topica_server::cli::{Cli, Command};
 use topica_server::commands;
-use topica_server::context::Context;
+use topica_server::context::{Context, StoreChoice, TrackerChoice};
 
 fn init_logging(command: &Command) {
     // Commands print their results on stdout; logs go to stderr, quiet unless asked for, except
@@ -24,7 +24,9 @@ async fn main() -> std::process::ExitCode {
     init_logging(&cli.command);
 
     let result = async {
-        let context = Context::open(&cli.data_dir).await?;
+        let store = StoreChoice::from_flags(cli.mongodb_uri.clone(), cli.mongodb_database.clone());
+        let tracking = TrackerChoice::from_flags(cli.mlflow_uri.clone());
+        let context = Context::open_with_choices(&cli.data_dir, &store, &tracking).await?;
         commands::run(&context, cli.format, cli.command).await
     }
     .await;

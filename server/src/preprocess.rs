@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use topica_core::dictionary::{Dictionary, FilterExtremes};
+use topica_plugin_host::{StepPlugin, TextPipeline};
 
 use crate::context::Context;
 use crate::store::{DocumentTokens, PipelineRecord, now_rfc3339};
@@ -15,7 +16,7 @@ use crate::store::{DocumentTokens, PipelineRecord, now_rfc3339};
 #[serde(deny_unknown_fields)]
 pub struct StepConfig {
     /// Built-in plugin name (`tokenizer`, `lowercase`, `alpha-filter`, `stopwords`, `stemmer`,
-    /// `phrases`).
+    /// `phrases`), or the path of a user plugin component ending in `.wasm`.
     pub plugin: String,
     /// Plugin settings; omitted ones take the plugin's defaults.
     #[serde(default = "empty_settings")]
@@ -71,10 +72,10 @@ pub enum PreprocessError {
     #[error(
         "dictionary filtering removed all {vocabulary} distinct tokens (no_below={no_below}, no_above={no_above}, keep_n={keep_n}): lower no_below or raise no_above in the [dictionary] section of the pipeline file"
     )]
-    EmptyVocabulary { vocabulary: usize, no_below: u32, no_above: f64, keep_n: String },
+    EmptyVocabulary { vocabulary: usize, no_below: u64, no_above: f64, keep_n: String },
     /// A plugin failed, timed out or ran out of memory.
     #[error(transparent)]
-    Plugin(#[from] topica_plugin_host::HostError),
+    Plugin(#[from] topica_plugin_host::Error),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -154,20 +155,29 @@ pub async fn preprocess(context: &Context, corpus: &str, config: &PipelineConfig
     let host = context.host.clone();
     let steps = config.steps.clone();
     let (token_lists, chain_id, steps_description) = tokio::task::spawn_blocking(move || {
-        let specs: Vec<(String, String)> = steps
-            .iter()
-            .map(|step| (step.plugin.clone(), step.settings.to_string()))
-            .collect();
-        let pipeline = host.text_pipeline(&specs)?;
+        let mut specs = Vec::with_capacity(steps.len());
+        for step in &steps {
+            // A plugin given as a path to a `.wasm` component is a user plugin.
+            let plugin = if step.plugin.ends_with(".wasm") {
+                StepPlugin::Loaded(host.load_file(&step.plugin)?)
+            } else {
+                StepPlugin::Builtin(step.plugin.clone())
+            };
+            specs.push((plugin, step.settings.to_string()));
+        }
+        let pipeline = TextPipeline::new(&host, specs)?;
         let tokens = pipeline.run(&texts)?;
-        Ok::<_, topica_plugin_host::HostError>((tokens, pipeline.pipeline_id(), pipeline.describe()))
+        let description = serde_json::to_value(pipeline.steps()).expect("step records serialise");
+        Ok::<_, topica_plugin_host::Error>((tokens, pipeline.pipeline_id(), description))
     })
     .await
     .expect("the preprocessing task does not panic")?;
 
     let mut dictionary = Dictionary::from_documents(token_lists.iter().map(Vec::as_slice));
     let vocabulary_before_filter = dictionary.len();
-    dictionary.filter_extremes(&config.dictionary);
+    dictionary
+        .filter_extremes(&config.dictionary)
+        .map_err(|error| PreprocessError::InvalidFilter(error.to_string()))?;
     if dictionary.is_empty() {
         let filter = &config.dictionary;
         return Err(PreprocessError::EmptyVocabulary {

@@ -82,6 +82,7 @@ impl Backend for DataBackend {
                     id: topic as u32,
                     words: model
                         .top_words(topic, PAGE_TOP_WORDS)
+                        .unwrap_or_default()
                         .into_iter()
                         .map(|(word, weight)| (word, finite(weight)))
                         .collect(),
@@ -100,7 +101,7 @@ impl Backend for DataBackend {
                     .map(|score| MeasureView {
                         measure: score.measure,
                         overall: finite(score.overall),
-                        per_topic: score.per_topic.into_iter().map(finite).collect(),
+                        per_topic: score.per_topic.into_iter().map(|value| value.filter(|value| value.is_finite())).collect(),
                     })
                     .collect()
             }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use topica_core::dictionary::Dictionary;
 use topica_core::lda::LdaParams;
 use topica_core::model::{TopicModel, TrainerInfo};
+use topica_plugin_host::{SandboxLimits, TrainRequest};
 
 use crate::context::Context;
 use crate::store::{PipelineRecord, StoreError};
@@ -23,7 +24,7 @@ const REPORTED_TOP_WORDS: usize = 10;
 
 /// What to train.
 #[derive(Debug, Clone)]
-pub struct TrainRequest {
+pub struct TrainJob {
     pub corpus: String,
     /// Pipeline id whose tokens to use; the latest pipeline when `None`.
     pub pipeline_id: Option<String>,
@@ -71,9 +72,12 @@ pub enum TrainError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Plugin(#[from] topica_plugin_host::HostError),
+    Plugin(#[from] topica_plugin_host::Error),
     #[error(transparent)]
     Tracker(#[from] crate::tracker::TrackerError),
+    /// The trainer returned a model that fails validation.
+    #[error("the trainer returned an invalid model: {0}")]
+    InvalidModel(String),
 }
 
 /// The training documents of a pipeline, as the dictionary sees them.
@@ -144,7 +148,7 @@ pub async fn load_training_corpus(
 
 /// Trains a model and tracks it as a run. A run whose training fails is marked FAILED with the
 /// error.
-pub async fn train(context: &Context, request: &TrainRequest) -> Result<TrainReport, TrainError> {
+pub async fn train(context: &Context, request: &TrainJob) -> Result<TrainReport, TrainError> {
     request.params.validate().map_err(|error| TrainError::InvalidParams(error.to_string()))?;
     let training = load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
     if training.bows.is_empty() {
@@ -197,12 +201,13 @@ pub async fn train(context: &Context, request: &TrainRequest) -> Result<TrainRep
 async fn run_training(
     context: &Context,
     run_id: &str,
-    request: &TrainRequest,
+    request: &TrainJob,
     training: &TrainingCorpus,
     corpus_version: &str,
 ) -> Result<TrainReport, TrainError> {
     let params = request.params.clone();
-    let plugin_id = context.host.builtin_id("lda")?;
+    let plugin = context.host.builtin("lda")?;
+    let plugin_id = plugin.id().clone();
     let tokens: u64 = training.bows.iter().flatten().map(|&(_, count)| u64::from(count)).sum();
 
     let mut logged_params = vec![
@@ -231,18 +236,33 @@ async fn run_training(
     let started = Instant::now();
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(u32, u32, f64)>();
     let host = context.host.clone();
-    let bows = training.bows.clone();
-    let vocab_size = training.dictionary.len() as u32;
-    let train_params = params.clone();
+    let plugin_request = TrainRequest {
+        num_topics: params.num_topics,
+        vocab_size: training.dictionary.len() as u32,
+        iterations: params.iterations,
+        alpha: params.alpha,
+        eta: params.eta,
+        seed: params.seed,
+        settings: serde_json::json!({
+            "optimize_alpha_every": params.optimize_alpha_every,
+            "optimize_alpha_burn_in": params.optimize_alpha_burn_in,
+            "log_likelihood_every": params.log_likelihood_every,
+        })
+        .to_string(),
+        docs: training.bows.clone(),
+    };
     let training_task = tokio::task::spawn_blocking(move || {
-        host.train_lda(&train_params, vocab_size, bows, move |iteration, total, log_likelihood| {
+        let mut model = host.topic_model(&plugin, &SandboxLimits::training())?;
+        model.train(&plugin_request, move |iteration, total, log_likelihood| {
             let _ = sender.send((iteration, total, log_likelihood));
             true
         })
     });
 
     let mut last_printed = 0u32;
+    let mut log_likelihood_iterations = Vec::new();
     while let Some((iteration, total, log_likelihood)) = receiver.recv().await {
+        log_likelihood_iterations.push(iteration);
         context
             .tracker
             .log_metrics(run_id, &[Metric::now("log_likelihood", log_likelihood, i64::from(iteration))])
@@ -258,9 +278,7 @@ async fn run_training(
     let model = TopicModel {
         format_version: topica_core::model::FORMAT_VERSION,
         num_topics: params.num_topics,
-        vocabulary: (0..training.dictionary.len() as u32)
-            .map(|id| training.dictionary.id2token(id).to_owned())
-            .collect(),
+        vocabulary: training.dictionary.tokens().to_vec(),
         topic_word: trained.topic_word,
         alpha: trained.alpha,
         eta: trained.eta,
@@ -269,8 +287,13 @@ async fn run_training(
         pipeline_id: training.pipeline.pipeline_id.clone(),
         trainer: TrainerInfo { name: plugin_id.name.clone(), version: plugin_id.version.clone(), hash: plugin_id.sha256.clone() },
         log_likelihood: trained.log_likelihood.clone(),
+        log_likelihood_iterations,
+        num_documents: training.bows.len() as u64,
+        num_tokens: tokens,
     };
-    context.tracker.log_artifact(run_id, MODEL_ARTIFACT, model.to_bytes()).await?;
+    model.validate().map_err(|error| TrainError::InvalidModel(error.to_string()))?;
+    let model_bytes = model.to_bytes().map_err(|error| TrainError::InvalidModel(error.to_string()))?;
+    context.tracker.log_artifact(run_id, MODEL_ARTIFACT, model_bytes).await?;
 
     let doc_topics = serde_json::json!({
         "num_topics": params.num_topics,
@@ -284,7 +307,12 @@ async fn run_training(
 
     let topics = topic_summaries(&model, REPORTED_TOP_WORDS);
     context.tracker.log_artifact(run_id, TOPICS_CSV_ARTIFACT, topics_csv(&topics).into_bytes()).await?;
-    let empty_topics = model.empty_topics();
+    let empty_topics: Vec<usize> = (0..model.num_topics as usize)
+        .filter(|&topic| {
+            let row = &model.topic_word[topic * model.vocab_size()..(topic + 1) * model.vocab_size()];
+            row.iter().all(|&count| count == 0)
+        })
+        .collect();
     context
         .tracker
         .log_metrics(run_id, &[Metric::now("training_seconds", seconds, 0), Metric::now("empty_topics", empty_topics.len() as f64, 0)])
@@ -311,7 +339,7 @@ async fn run_training(
 /// Top words of every topic.
 pub fn topic_summaries(model: &TopicModel, top_n: usize) -> Vec<TopicSummary> {
     (0..model.num_topics as usize)
-        .map(|topic| TopicSummary { topic, words: model.top_words(topic, top_n) })
+        .map(|topic| TopicSummary { topic, words: model.top_words(topic, top_n).unwrap_or_default() })
         .collect()
 }
 

@@ -5,7 +5,7 @@ mod format;
 mod sparkline;
 mod topics;
 
-pub use error::ErrorList;
+pub use error::{ErrorList, LoadError};
 pub use format::{format_score, format_timestamp};
 pub use sparkline::Sparkline;
 pub use topics::TopicsPanel;

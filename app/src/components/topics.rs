@@ -14,7 +14,7 @@ use crate::dto::TopicView;
 /// Words shown per topic before the reader moves the slider.
 const DEFAULT_TOP_WORDS: usize = 10;
 
-/// How a topic's words are drawn.
+/// Drawing style of a topic's words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Layout {
     /// A list of words with horizontal weight bars.
@@ -93,7 +93,7 @@ pub fn TopicsPanel(
     }
 }
 
-/// One topic: its id, coherence and most probable words.
+/// Renders one topic: its id, coherence and most probable words.
 #[component]
 fn TopicCard(
     topic: TopicView,
@@ -108,8 +108,9 @@ fn TopicCard(
     let badges = coherence
         .into_iter()
         .map(|(measure, value)| {
+            let title = format!("{measure} coherence of this topic");
             view! {
-                <span class="badge" title=format!("{measure} coherence of this topic")>
+                <span class="badge" title=title>
                     {measure}" "{format_score(Some(value))}
                 </span>
             }
@@ -117,10 +118,10 @@ fn TopicCard(
         .collect_view();
 
     let body = move || {
-        let shown = words.iter().take(top_words.get()).cloned().collect::<Vec<_>>();
+        let visible_words = words.iter().take(top_words.get()).cloned().collect::<Vec<_>>();
         match layout.get() {
-            Layout::Bars => Either::Left(view! { <WordBars words=shown max_weight /> }),
-            Layout::Table => Either::Right(view! { <WordTable words=shown /> }),
+            Layout::Bars => Either::Left(view! { <WordBars words=visible_words max_weight /> }),
+            Layout::Table => Either::Right(view! { <WordTable words=visible_words /> }),
         }
     };
 

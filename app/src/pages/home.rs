@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::get_overview;
-use crate::components::{ErrorList, format_score, format_timestamp};
+use crate::components::{ErrorList, LoadError, format_score, format_timestamp};
 use crate::dto::{CorpusSummary, RunSummary};
 
 /// Lists corpora and runs, each run linking to its page.
@@ -14,11 +14,13 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <Title text="Corpora and runs" />
+        <h1>"Corpora and runs"</h1>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                 {move || Suspend::new(async move {
                     overview
                         .await
+                        .map_err(LoadError::from)
                         .map(|overview| {
                             view! {
                                 <CorporaTable corpora=overview.corpora />

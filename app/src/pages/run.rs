@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::get_run;
-use crate::components::{ErrorList, Sparkline, TopicsPanel, format_score, format_timestamp};
+use crate::components::{ErrorList, LoadError, Sparkline, TopicsPanel, format_score, format_timestamp};
 use crate::dto::{MeasureView, RunDetail};
 use crate::pages::NotFound;
 
@@ -23,6 +23,7 @@ pub fn RunPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let requested_id = run_id();
                     run.await
+                        .map_err(LoadError::from)
                         .map(|detail| match detail {
                             Some(detail) => Either::Left(view! { <RunView detail /> }),
                             None => {
@@ -83,8 +84,8 @@ fn CoherenceTable(coherence: Vec<MeasureView>) -> impl IntoView {
     let rows = coherence
         .into_iter()
         .map(|measure| {
-            let best = measure.per_topic.iter().copied().reduce(f64::max);
-            let worst = measure.per_topic.iter().copied().reduce(f64::min);
+            let best = measure.per_topic.iter().flatten().copied().reduce(f64::max);
+            let worst = measure.per_topic.iter().flatten().copied().reduce(f64::min);
             view! {
                 <tr>
                     <td>{measure.measure}</td>

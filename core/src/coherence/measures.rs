@@ -1,13 +1,17 @@
 //! Segmentation and confirmation measures of gensim's `topic_coherence` package.
 //!
 //! Every function takes a topic as ids of words that occur in the texts, so every occurrence
-//! count is at least 1 and no logarithm or division sees a zero.
+//! count is at least 1 and no logarithm or division gets a zero.
 
 use super::counts::CooccurrenceCounts;
 use super::{EPSILON, Measure};
 
 /// Returns the coherence of one topic, or `None` when it has no segment to average.
-pub(super) fn topic_coherence(measure: Measure, ids: &[u32], counts: &CooccurrenceCounts) -> Option<f64> {
+pub(super) fn topic_coherence(
+    measure: Measure,
+    ids: &[u32],
+    counts: &CooccurrenceCounts,
+) -> Option<f64> {
     let units = counts.units() as f64;
     match measure {
         Measure::CV => c_v(ids, counts, units),
@@ -99,17 +103,28 @@ fn c_v(ids: &[u32], counts: &CooccurrenceCounts, units: f64) -> Option<f64> {
         }
     }
 
-    let word_vector = |k: usize| (0..n).map(move |l| multiplicity[l] * similarity[k * n + l]);
-    let topic_vector: Vec<f64> = (0..n)
-        .map(|l| multiplicity[l] * (0..n).map(|k| multiplicity[k] * similarity[k * n + l]).sum::<f64>())
-        .collect();
+    let mut topic_vector = vec![0.0; n];
+    for (l, entry) in topic_vector.iter_mut().enumerate() {
+        let column_sum: f64 = (0..n)
+            .map(|k| multiplicity[k] * similarity[k * n + l])
+            .sum();
+        *entry = multiplicity[l] * column_sum;
+    }
     let topic_norm = topic_vector.iter().map(|v| v * v).sum::<f64>().sqrt();
 
+    let mut word_vector = vec![0.0; n];
     let segments: Vec<f64> = slot_of
         .iter()
         .map(|&k| {
-            let dot: f64 = word_vector(k).zip(&topic_vector).map(|(a, b)| a * b).sum();
-            let norm = word_vector(k).map(|v| v * v).sum::<f64>().sqrt();
+            for (l, entry) in word_vector.iter_mut().enumerate() {
+                *entry = multiplicity[l] * similarity[k * n + l];
+            }
+            let dot: f64 = word_vector
+                .iter()
+                .zip(&topic_vector)
+                .map(|(a, b)| a * b)
+                .sum();
+            let norm = word_vector.iter().map(|v| v * v).sum::<f64>().sqrt();
             cosine(dot, norm * topic_norm)
         })
         .collect();
@@ -118,7 +133,7 @@ fn c_v(ids: &[u32], counts: &CooccurrenceCounts, units: f64) -> Option<f64> {
 
 /// Returns `dot / norms`, or 0 when a vector is zero (where gensim returns NaN).
 fn cosine(dot: f64, norms: f64) -> f64 {
-    // NOTE: a zero context vector needs NPMI values that cancel exactly; it has not been
-    // seen on real texts, so scoring it 0 is a guess at the least surprising value.
+    // NOTE: a zero context vector needs NPMI values that cancel exactly. That has not been
+    // observed on real texts, and scoring it 0 is a guess at the least surprising value.
     if norms > 0.0 { dot / norms } else { 0.0 }
 }

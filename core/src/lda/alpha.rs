@@ -1,16 +1,16 @@
 //! Optimisation of an asymmetric document-topic prior alpha.
 //!
 //! This is Minka's fixed-point iteration for the Dirichlet-multinomial, written over count
-//! histograms as in MALLET's `Dirichlet.learnParameters`: the digamma
-//! differences ψ(α + n) - ψ(α) become running sums of 1 / (α + i), so the update needs only
-//! additions and divisions and stays bit-for-bit reproducible on every platform.
+//! histograms as in MALLET's `Dirichlet.learnParameters`. The digamma differences
+//! ψ(α + n) - ψ(α) become running sums of 1 / (α + i), so the update needs only additions and
+//! divisions and is bit-for-bit reproducible on every platform.
 
 /// Shape of the gamma prior on each alpha_k, as in MALLET.
 const GAMMA_SHAPE: f64 = 1.001;
 /// Scale of the gamma prior on each alpha_k, as in MALLET.
 const GAMMA_SCALE: f64 = 1.0;
-/// Fixed-point rounds per optimisation. MALLET runs one; a few more reach the fixed point for
-/// the current counts at a cost of O(K · max n_dk) each, which is small beside a sweep.
+/// Fixed-point rounds per optimisation. MALLET runs one. A few more get closer to the fixed point
+/// for the current counts, and each costs only O(K · max n_dk), far less than a sweep.
 const ROUNDS: usize = 5;
 
 /// Updates `alpha` in place from the document-topic counts (row-major `docs x K`) and the
@@ -18,7 +18,11 @@ const ROUNDS: usize = 5;
 ///
 /// Leaves `alpha` unchanged when the update is undefined: no document has tokens, or an update
 /// would not be finite and positive.
-pub(crate) fn optimize_alpha(alpha: &mut [f64], doc_topic: &[u32], doc_lengths: impl Iterator<Item = usize>) {
+pub(crate) fn optimize_alpha(
+    alpha: &mut [f64],
+    doc_topic: &[u32],
+    doc_lengths: impl Iterator<Item = usize>,
+) {
     let num_topics = alpha.len();
 
     // doc_length_counts[n]: documents with n tokens.
@@ -55,7 +59,7 @@ pub(crate) fn optimize_alpha(alpha: &mut [f64], doc_topic: &[u32], doc_lengths: 
             denominator += f64::from(docs) * digamma_difference;
         }
         denominator -= 1.0 / GAMMA_SCALE;
-        if !(denominator > 0.0) {
+        if denominator <= 0.0 || denominator.is_nan() {
             return;
         }
 
@@ -82,14 +86,20 @@ mod tests {
 
     #[test]
     fn alpha_grows_for_topic_used_everywhere() {
-        // Topic 0 holds most tokens of every document, topic 1 few, topic 2 none.
+        // Topic 0 has most tokens of every document, topic 1 few, topic 2 none.
         let doc_topic: Vec<u32> = (0..100).flat_map(|d| [20 + d % 5, d % 3, 0]).collect();
-        let lengths: Vec<usize> = doc_topic.chunks(3).map(|row| row.iter().sum::<u32>() as usize).collect();
+        let lengths: Vec<usize> = doc_topic
+            .chunks(3)
+            .map(|row| row.iter().sum::<u32>() as usize)
+            .collect();
         let mut alpha = vec![0.1; 3];
         optimize_alpha(&mut alpha, &doc_topic, lengths.into_iter());
         assert!(alpha[0] > alpha[1], "alpha = {alpha:?}");
         assert!(alpha[1] > alpha[2], "alpha = {alpha:?}");
-        assert!(alpha.iter().all(|a| a.is_finite() && *a > 0.0), "alpha = {alpha:?}");
+        assert!(
+            alpha.iter().all(|a| a.is_finite() && *a > 0.0),
+            "alpha = {alpha:?}"
+        );
     }
 
     #[test]

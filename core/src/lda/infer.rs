@@ -5,9 +5,9 @@
 //! is the average of `(n_dk + α_k) / (n_d + Σα)` over the second half of the sweeps, which has
 //! less variance than the last sweep alone.
 
-use super::rng::Xoshiro256PlusPlus;
 use super::LdaError;
 use super::params::MAX_TOPICS;
+use super::rng::Xoshiro256PlusPlus;
 
 /// Default number of Gibbs sweeps per document (tomotopy's default for `infer`).
 pub const DEFAULT_INFER_ITERATIONS: u32 = 100;
@@ -25,7 +25,13 @@ pub struct FixedTopics {
 impl FixedTopics {
     /// Checks and stores the topics. `topic_word` is row-major `num_topics x vocab_size`,
     /// `alpha` has one finite positive value per topic and `eta` is finite and positive.
-    pub fn new(num_topics: u32, vocab_size: u32, topic_word: &[u32], alpha: &[f64], eta: f64) -> Result<Self, LdaError> {
+    pub fn new(
+        num_topics: u32,
+        vocab_size: u32,
+        topic_word: &[u32],
+        alpha: &[f64],
+        eta: f64,
+    ) -> Result<Self, LdaError> {
         let k = num_topics as usize;
         let v = vocab_size as usize;
         if k == 0 || num_topics > MAX_TOPICS {
@@ -46,11 +52,19 @@ impl FixedTopics {
                 alpha.len()
             )));
         }
-        if let Some((topic, value)) = alpha.iter().enumerate().find(|(_, a)| !(a.is_finite() && **a > 0.0)) {
-            return Err(LdaError::InvalidTopics(format!("alpha[{topic}] = {value}; every alpha must be finite and > 0")));
+        if let Some((topic, value)) = alpha
+            .iter()
+            .enumerate()
+            .find(|(_, a)| !(a.is_finite() && **a > 0.0))
+        {
+            return Err(LdaError::InvalidTopics(format!(
+                "alpha[{topic}] = {value}; every alpha must be finite and > 0"
+            )));
         }
         if !(eta.is_finite() && eta > 0.0) {
-            return Err(LdaError::InvalidTopics(format!("eta = {eta}; eta must be finite and > 0")));
+            return Err(LdaError::InvalidTopics(format!(
+                "eta = {eta}; eta must be finite and > 0"
+            )));
         }
 
         let v_eta = v as f64 * eta;
@@ -62,7 +76,12 @@ impl FixedTopics {
                 word_weights[word * k + topic] = (f64::from(count) + eta) * inverse;
             }
         }
-        Ok(Self { num_topics: k, vocab_size: v, word_weights, alpha: alpha.to_vec() })
+        Ok(Self {
+            num_topics: k,
+            vocab_size: v,
+            word_weights,
+            alpha: alpha.to_vec(),
+        })
     }
 
     /// Returns the number of topics.
@@ -82,7 +101,12 @@ impl FixedTopics {
     /// uses its own random stream derived from `seed` and `d`, so its result does not depend
     /// on the other documents in the batch. Each distribution has `num_topics` finite
     /// probabilities summing to 1.
-    pub fn infer<B: AsRef<[(u32, u32)]>>(&self, docs: &[B], iterations: u32, seed: u64) -> Result<Vec<Vec<f64>>, LdaError> {
+    pub fn infer<B: AsRef<[(u32, u32)]>>(
+        &self,
+        docs: &[B],
+        iterations: u32,
+        seed: u64,
+    ) -> Result<Vec<Vec<f64>>, LdaError> {
         if iterations == 0 {
             return Err(LdaError::InferIterations);
         }
@@ -105,7 +129,12 @@ impl FixedTopics {
         buffers: &mut InferBuffers,
     ) -> Vec<f64> {
         let k = self.num_topics;
-        let InferBuffers { words, topics, doc_topic, cumulative } = buffers;
+        let InferBuffers {
+            words,
+            topics,
+            doc_topic,
+            cumulative,
+        } = buffers;
 
         words.clear();
         for &(word, count) in doc {
@@ -141,7 +170,10 @@ impl FixedTopics {
                     cumulative[t] = total;
                 }
                 let u = rng.next_f64() * total;
-                let new = cumulative[..k - 1].iter().position(|&c| c > u).unwrap_or(k - 1);
+                let new = cumulative[..k - 1]
+                    .iter()
+                    .position(|&c| c > u)
+                    .unwrap_or(k - 1);
                 *topic = new as u16;
                 doc_topic[new] += 1;
             }
@@ -168,6 +200,11 @@ struct InferBuffers {
 
 impl InferBuffers {
     fn new(num_topics: usize) -> Self {
-        Self { words: Vec::new(), topics: Vec::new(), doc_topic: Vec::new(), cumulative: vec![0.0; num_topics] }
+        Self {
+            words: Vec::new(),
+            topics: Vec::new(),
+            doc_topic: Vec::new(),
+            cumulative: vec![0.0; num_topics],
+        }
     }
 }

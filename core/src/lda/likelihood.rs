@@ -29,7 +29,9 @@ pub fn ln_gamma(x: f64) -> f64 {
         * (1.0 / 12.0
             - inverse_squared
                 * (1.0 / 360.0
-                    - inverse_squared * (1.0 / 1260.0 - inverse_squared * (1.0 / 1680.0 - inverse_squared / 1188.0))));
+                    - inverse_squared
+                        * (1.0 / 1260.0
+                            - inverse_squared * (1.0 / 1680.0 - inverse_squared / 1188.0))));
     (x - 0.5) * x.ln() - x + HALF_LN_TWO_PI + series - product.ln()
 }
 
@@ -47,7 +49,9 @@ impl LogLikelihood {
     /// Prepares the table for topic-word prior `eta`.
     pub fn new(eta: f64) -> Self {
         let ln_gamma_eta = ln_gamma(eta);
-        let word_terms = (0..TABLE_SIZE).map(|n| ln_gamma(eta + n as f64) - ln_gamma_eta).collect();
+        let word_terms = (0..TABLE_SIZE)
+            .map(|n| ln_gamma(eta + n as f64) - ln_gamma_eta)
+            .collect();
         Self { eta, word_terms }
     }
 
@@ -122,7 +126,10 @@ mod tests {
         ];
         for (x, expected) in cases {
             let got = ln_gamma(x);
-            assert!((got - expected).abs() <= 1e-12 * expected.abs().max(1.0), "lnΓ({x}) = {got}, expected {expected}");
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+                "lnΓ({x}) = {got}, expected {expected}"
+            );
         }
     }
 }

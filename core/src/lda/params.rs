@@ -148,12 +148,12 @@ impl ValidLdaParams {
         let every = self.0.optimize_alpha_every;
         every > 0
             && iteration > self.0.optimize_alpha_burn_in
-            && (iteration - self.0.optimize_alpha_burn_in) % every == 0
+            && (iteration - self.0.optimize_alpha_burn_in).is_multiple_of(every)
     }
 
     /// Returns whether sweep `iteration` (1-based) ends with a log-likelihood and a progress
     /// report.
     pub(crate) fn reports_after(&self, iteration: u32) -> bool {
-        iteration % self.0.log_likelihood_every == 0 || iteration == self.0.iterations
+        iteration.is_multiple_of(self.0.log_likelihood_every) || iteration == self.0.iterations
     }
 }

@@ -80,7 +80,9 @@ mod tests {
     fn xoshiro_matches_reference_output() {
         // Worked out by hand from the algorithm's definition, starting from the state [1, 2, 3, 4]:
         // rotl(1 + 4, 23) + 1, then rotl(7 + rotl(6, 45), 23) + 7.
-        let mut rng = Xoshiro256PlusPlus { state: [1, 2, 3, 4] };
+        let mut rng = Xoshiro256PlusPlus {
+            state: [1, 2, 3, 4],
+        };
         let expected: [u64; 2] = [41_943_041, 58_720_359];
         for value in expected {
             assert_eq!(rng.next_u64(), value);
@@ -104,7 +106,10 @@ mod tests {
             seen[rng.below(7) as usize] += 1;
         }
         for (value, count) in seen.iter().enumerate() {
-            assert!((800..1200).contains(count), "value {value} drawn {count} times of 7000");
+            assert!(
+                (800..1200).contains(count),
+                "value {value} drawn {count} times of 7000"
+            );
         }
     }
 }

@@ -8,9 +8,9 @@
 //!
 //! with every count excluding token i. At 10 to 50 topics it is cheaper to evaluate these K
 //! weights densely than to keep the sorted sparse lists of SparseLDA (Yao, Mimno and McCallum
-//! 2009) up to date: the document factor `(n_dk + alpha_k) / (n_k + V * eta)` is cached per
-//! topic and changes in two entries per token, so each token costs one pass of K
-//! multiply-adds over the word's contiguous count row, then a search of the running sums.
+//! 2009) up to date. The document factor `(n_dk + alpha_k) / (n_k + V * eta)` is cached per
+//! topic and changes in two entries per token. Each token then costs one pass of K
+//! multiply-adds over the word's contiguous count row and a search of the running sums.
 //!
 //! NOTE: the cost grows linearly with K. For hundreds of topics, an alias-table
 //! Metropolis-Hastings sampler (LightLDA, WarpLDA) would scale better.
@@ -56,7 +56,11 @@ pub(crate) fn sweep(
     let vocab_size = counts.word_topic.len() / num_topics;
     let v_eta = vocab_size as f64 * eta;
 
-    for (inverse, &total) in buffers.inverse_denominators.iter_mut().zip(&counts.topic_totals) {
+    for (inverse, &total) in buffers
+        .inverse_denominators
+        .iter_mut()
+        .zip(&counts.topic_totals)
+    {
         *inverse = 1.0 / (f64::from(total) + v_eta);
     }
 
@@ -91,7 +95,12 @@ fn sweep_document(
     buffers: &mut SweepBuffers,
 ) {
     let num_topics = counts.num_topics;
-    let SweepBuffers { inverse_denominators, doc_factors, weights, block_sums } = buffers;
+    let SweepBuffers {
+        inverse_denominators,
+        doc_factors,
+        weights,
+        block_sums,
+    } = buffers;
     let inverse_denominators = &mut inverse_denominators[..num_topics];
     let doc_factors = &mut doc_factors[..num_topics];
     let alpha = &alpha[..num_topics];
@@ -157,10 +166,17 @@ fn draw_topic(
     let u = rng.next_f64() * total;
     let last_block = block_sums.len() - 1;
     // Rounding can leave u at the total; the last block and its last topic then take it.
-    let block = block_sums[..last_block].iter().position(|&c| c > u).unwrap_or(last_block);
+    let block = block_sums[..last_block]
+        .iter()
+        .position(|&c| c > u)
+        .unwrap_or(last_block);
     let start = block * BLOCK;
     let end = (start + BLOCK).min(num_topics);
-    let mut running = if block == 0 { 0.0 } else { block_sums[block - 1] };
+    let mut running = if block == 0 {
+        0.0
+    } else {
+        block_sums[block - 1]
+    };
     for (k, &weight) in weights[start..end - 1].iter().enumerate() {
         running += weight;
         if running > u {

@@ -1,9 +1,9 @@
 //! The Gibbs sampler's state: token arrays and the count tables they imply.
 //!
-//! The layout is split for the parallel sampler to come. [`DocumentTokens`] and [`DocumentTopics`]
-//! hold one partition of documents and are only touched by whoever samples that partition, while
-//! [`TopicWordCounts`] is the table shared by all partitions (copied to each worker and merged
-//! back in a fixed order in a parallel sweep).
+//! The layout is split for the parallel sampler to come. [`DocumentTokens`] and
+//! [`DocumentTopics`] contain one partition of documents, which only the worker sampling that
+//! partition changes. [`TopicWordCounts`] is the table that all partitions share: a parallel
+//! sweep would copy it to each worker and merge the changes back in a fixed order.
 
 use super::LdaError;
 
@@ -21,13 +21,17 @@ pub(crate) struct DocumentTokens {
 
 impl DocumentTokens {
     /// Expands bags of words, rejecting any word id at or above `vocab_size`.
-    pub fn from_bags<B: AsRef<[(u32, u32)]>>(docs: &[B], vocab_size: u32) -> Result<Self, LdaError> {
+    pub fn from_bags<B: AsRef<[(u32, u32)]>>(
+        docs: &[B],
+        vocab_size: u32,
+    ) -> Result<Self, LdaError> {
         let num_tokens: u64 = docs
             .iter()
             .flat_map(|doc| doc.as_ref().iter())
             .map(|&(_, count)| u64::from(count))
             .sum();
-        let num_tokens = usize::try_from(num_tokens).map_err(|_| LdaError::TooManyTokens(num_tokens))?;
+        let num_tokens =
+            usize::try_from(num_tokens).map_err(|_| LdaError::TooManyTokens(num_tokens))?;
 
         let mut words = Vec::with_capacity(num_tokens);
         let mut doc_offsets = Vec::with_capacity(docs.len() + 1);
@@ -35,7 +39,11 @@ impl DocumentTokens {
         for (doc_index, doc) in docs.iter().enumerate() {
             for &(word, count) in doc.as_ref() {
                 if word >= vocab_size {
-                    return Err(LdaError::WordOutOfRange { doc: doc_index, word, vocab_size });
+                    return Err(LdaError::WordOutOfRange {
+                        doc: doc_index,
+                        word,
+                        vocab_size,
+                    });
                 }
                 words.extend(std::iter::repeat_n(word, count as usize));
             }

@@ -32,7 +32,11 @@ pub fn document_topic_distribution(doc_topic: &[u32], alpha: &[f64]) -> Vec<f64>
     for row in doc_topic.chunks_exact(alpha.len()) {
         let length: u64 = row.iter().map(|&c| u64::from(c)).sum();
         let denominator = length as f64 + alpha_sum;
-        theta.extend(row.iter().zip(alpha).map(|(&c, &a)| (f64::from(c) + a) / denominator));
+        theta.extend(
+            row.iter()
+                .zip(alpha)
+                .map(|(&c, &a)| (f64::from(c) + a) / denominator),
+        );
     }
     theta
 }
@@ -44,26 +48,43 @@ pub fn document_topic_distribution(doc_topic: &[u32], alpha: &[f64]) -> Vec<f64>
 /// # Panics
 ///
 /// Panics if `topic >= num_topics`.
-pub fn top_words(topic_word: &[u32], num_topics: usize, eta: f64, topic: usize, n: usize) -> Vec<(u32, f64)> {
-    assert!(topic < num_topics, "topic {topic} is out of range: the model has {num_topics} topics");
+pub fn top_words(
+    topic_word: &[u32],
+    num_topics: usize,
+    eta: f64,
+    topic: usize,
+    n: usize,
+) -> Vec<(u32, f64)> {
+    assert!(
+        topic < num_topics,
+        "topic {topic} is out of range: the model has {num_topics} topics"
+    );
     let vocab_size = topic_word.len() / num_topics;
     let row = &topic_word[topic * vocab_size..(topic + 1) * vocab_size];
     let total: u64 = row.iter().map(|&c| u64::from(c)).sum();
     let denominator = total as f64 + vocab_size as f64 * eta;
 
     let mut ids: Vec<u32> = (0..vocab_size as u32).collect();
-    let by_count_then_id = |a: &u32, b: &u32| row[*b as usize].cmp(&row[*a as usize]).then(a.cmp(b));
+    let by_count_then_id =
+        |a: &u32, b: &u32| row[*b as usize].cmp(&row[*a as usize]).then(a.cmp(b));
     let n = n.min(vocab_size);
     if n < vocab_size && n > 0 {
         ids.select_nth_unstable_by(n - 1, by_count_then_id);
     }
     ids.truncate(n);
     ids.sort_unstable_by(by_count_then_id);
-    ids.into_iter().map(|w| (w, (f64::from(row[w as usize]) + eta) / denominator)).collect()
+    ids.into_iter()
+        .map(|w| (w, (f64::from(row[w as usize]) + eta) / denominator))
+        .collect()
 }
 
-/// Returns the topics that hold no tokens; such topics still have the uniform φ row that eta
-/// gives them. `topic_totals` holds the number of tokens per topic.
+/// Returns the topics without tokens, given the number of tokens per topic. Such topics still
+/// have a uniform φ row because of eta.
 pub fn empty_topics(topic_totals: &[u32]) -> Vec<u32> {
-    topic_totals.iter().enumerate().filter(|(_, total)| **total == 0).map(|(k, _)| k as u32).collect()
+    topic_totals
+        .iter()
+        .enumerate()
+        .filter(|(_, total)| **total == 0)
+        .map(|(k, _)| k as u32)
+        .collect()
 }

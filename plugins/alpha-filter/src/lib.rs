@@ -12,6 +12,9 @@ wit_bindgen::generate!({ world: "token-filter", path: "../wit" });
 use topica::plugin::types::PluginKind;
 
 /// The filter's settings, parsed from the JSON passed to `configure`.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"min_length":3,"max_length":null}"#;
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -69,15 +72,12 @@ impl Guest for AlphaFilter {
             description: "Keeps tokens made only of letters, with a length in characters \
                           between min_length and max_length."
                 .to_owned(),
-            default_settings: r#"{"min_length":3,"max_length":null}"#.to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
-        deserializer.end().map_err(|error| invalid_settings(".", &error))?;
+        let parsed = parse_settings(&settings)?;
         parsed.validate()?;
         SETTINGS.with(|current| *current.borrow_mut() = parsed);
         Ok(())
@@ -95,13 +95,22 @@ impl Guest for AlphaFilter {
     }
 }
 
-fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
-    let message = if field == "." {
-        format!("invalid alpha-filter settings: {error}")
-    } else {
-        format!("invalid alpha-filter setting `{field}`: {error}")
-    };
-    PluginError::InvalidSettings(message)
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid alpha-filter settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid alpha-filter setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(AlphaFilter);

@@ -11,10 +11,8 @@ use topica_core::lda::{self, FixedTopics, LdaError, LdaParams};
 
 wit_bindgen::generate!({ world: "topic-model", path: "../wit" });
 
-use exports::topica::plugin as _;
 use topica::plugin::host;
-use topica::plugin::topic_model_types::{InferRequest, TopicState, TrainRequest, TrainedModel};
-use topica::plugin::types::{PluginError, PluginInfo, PluginKind};
+use topica::plugin::types::PluginKind;
 
 /// Settings accepted in the train request's `settings` JSON. Every field is optional; an absent
 /// field takes the request's value or the default of [`LdaParams`].
@@ -47,7 +45,11 @@ fn default_settings() -> String {
 }
 
 /// Rejects a setting that repeats a request field with another value.
-fn check_agrees<T: PartialEq + std::fmt::Display>(name: &str, in_settings: Option<T>, in_request: T) -> Result<(), PluginError> {
+fn check_agrees<T: PartialEq + std::fmt::Display>(
+    name: &str,
+    in_settings: Option<T>,
+    in_request: T,
+) -> Result<(), PluginError> {
     match in_settings {
         Some(value) if value != in_request => Err(PluginError::InvalidSettings(format!(
             "settings.{name} = {value} disagrees with the request's {name} = {in_request}: set it in one place"
@@ -62,8 +64,12 @@ fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError>
     let settings: Settings = if text.is_empty() {
         Settings::default()
     } else {
-        serde_json::from_str(text)
-            .map_err(|error| PluginError::InvalidSettings(format!("settings are not valid: {error}; expected a JSON object such as {}", default_settings())))?
+        serde_json::from_str(text).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "settings are not valid: {error}; expected a JSON object such as {}",
+                default_settings()
+            ))
+        })?
     };
 
     check_agrees("iterations", settings.iterations, request.iterations)?;
@@ -76,9 +82,15 @@ fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError>
     params.alpha = request.alpha;
     params.eta = request.eta;
     params.seed = request.seed;
-    params.optimize_alpha_every = settings.optimize_alpha_every.unwrap_or(params.optimize_alpha_every);
-    params.optimize_alpha_burn_in = settings.optimize_alpha_burn_in.unwrap_or(params.optimize_alpha_burn_in);
-    params.log_likelihood_every = settings.log_likelihood_every.unwrap_or(params.log_likelihood_every);
+    params.optimize_alpha_every = settings
+        .optimize_alpha_every
+        .unwrap_or(params.optimize_alpha_every);
+    params.optimize_alpha_burn_in = settings
+        .optimize_alpha_burn_in
+        .unwrap_or(params.optimize_alpha_burn_in);
+    params.log_likelihood_every = settings
+        .log_likelihood_every
+        .unwrap_or(params.log_likelihood_every);
     Ok(params)
 }
 
@@ -103,15 +115,20 @@ impl Guest for LdaPlugin {
             name: "lda".into(),
             version: "0.1.0".into(),
             kind: PluginKind::TopicModel,
-            description: "LDA by collapsed Gibbs sampling, with optional asymmetric alpha optimisation".into(),
+            description:
+                "LDA by collapsed Gibbs sampling, with optional asymmetric alpha optimisation"
+                    .into(),
             default_settings: default_settings(),
         }
     }
 
     fn train(request: TrainRequest) -> Result<TrainedModel, PluginError> {
         let params = params_from_request(&request)?;
-        let valid = params.validate().map_err(|error| to_plugin_error(error.into()))?;
-        let output = lda::train(&valid, &request.docs, request.vocab_size, host::progress).map_err(to_plugin_error)?;
+        let valid = params
+            .validate()
+            .map_err(|error| to_plugin_error(error.into()))?;
+        let output = lda::train(&valid, &request.docs, request.vocab_size, host::progress)
+            .map_err(to_plugin_error)?;
         Ok(TrainedModel {
             topic_word: output.topic_word,
             doc_topic: output.doc_topic,
@@ -122,9 +139,17 @@ impl Guest for LdaPlugin {
     }
 
     fn infer(topics: TopicState, request: InferRequest) -> Result<Vec<Vec<f64>>, PluginError> {
-        let fixed = FixedTopics::new(topics.num_topics, topics.vocab_size, &topics.topic_word, &topics.alpha, topics.eta)
-            .map_err(to_plugin_error)?;
-        fixed.infer(&request.docs, request.iterations, request.seed).map_err(to_plugin_error)
+        let fixed = FixedTopics::new(
+            topics.num_topics,
+            topics.vocab_size,
+            &topics.topic_word,
+            &topics.alpha,
+            topics.eta,
+        )
+        .map_err(to_plugin_error)?;
+        fixed
+            .infer(&request.docs, request.iterations, request.seed)
+            .map_err(to_plugin_error)
     }
 }
 

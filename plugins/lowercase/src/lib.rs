@@ -10,6 +10,9 @@ wit_bindgen::generate!({ world: "token-filter", path: "../wit" });
 use topica::plugin::types::PluginKind;
 
 /// The settings object, which has no fields; any field is rejected.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = "{}";
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {}
@@ -23,15 +26,12 @@ impl Guest for Lowercase {
             version: "0.1.0".to_owned(),
             kind: PluginKind::TokenFilter,
             description: "Lowercases every token with Unicode's full lowercase mapping.".to_owned(),
-            default_settings: "{}".to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let _: Settings = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_settings(error.inner()))?;
-        deserializer.end().map_err(|error| invalid_settings(&error))
+        parse_settings(&settings).map(drop)
     }
 
     fn apply(docs: Vec<Vec<String>>) -> Result<Vec<Vec<String>>, PluginError> {
@@ -43,10 +43,22 @@ impl Guest for Lowercase {
     }
 }
 
-fn invalid_settings(error: &serde_json::Error) -> PluginError {
-    PluginError::InvalidSettings(format!(
-        "invalid lowercase settings: {error}; this plugin takes no settings, so pass {{}}"
-    ))
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid lowercase settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid lowercase setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(Lowercase);

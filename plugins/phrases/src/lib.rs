@@ -14,6 +14,9 @@ wit_bindgen::generate!({ world: "corpus-filter", path: "../wit" });
 use topica::plugin::types::PluginKind;
 
 /// The plugin's settings, parsed from the JSON passed to `configure`, with gensim's defaults.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"min_count":5,"threshold":10.0,"delimiter":"_","connector_words":[],"max_vocab_size":2000000}"#;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -26,11 +29,22 @@ struct Settings {
     /// Words that may sit inside a phrase without breaking it, such as `of` in
     /// `bank_of_america` (default none).
     connector_words: Vec<String>,
+    /// Vocabulary entries (unigrams plus bigrams) above which rare entries are pruned while
+    /// counting (default 2,000,000). gensim's default of 40,000,000 needs several GB, more
+    /// than a wasm32 plugin can address; 2,000,000 entries fit in the host's default memory
+    /// limit for text steps (estimated at about 100 bytes an entry).
+    max_vocab_size: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { min_count: 5, threshold: 10.0, delimiter: "_".to_owned(), connector_words: Vec::new() }
+        Self {
+            min_count: 5,
+            threshold: 10.0,
+            delimiter: "_".to_owned(),
+            connector_words: Vec::new(),
+            max_vocab_size: 2_000_000,
+        }
     }
 }
 
@@ -48,27 +62,24 @@ impl Guest for PhrasesPlugin {
             kind: PluginKind::CorpusFilter,
             description: "Joins frequent bigrams such as new_york, with gensim Phrases scoring."
                 .to_owned(),
-            default_settings: r#"{"min_count":5,"threshold":10.0,"delimiter":"_","connector_words":[]}"#
-                .to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
-        deserializer.end().map_err(|error| invalid_settings(".", &error))?;
+        let parsed = parse_settings(&settings)?;
 
         let settings = PhrasesSettings {
             min_count: parsed.min_count,
             threshold: parsed.threshold,
             delimiter: parsed.delimiter,
             connector_words: parsed.connector_words.into_iter().collect(),
+            max_vocab_size: parsed.max_vocab_size,
         };
-        settings
-            .validate()
-            .map_err(|error| PluginError::InvalidSettings(format!("invalid phrases settings: {error}")))?;
-        MODEL.with(|model| *model.borrow_mut() = Some(Phrases::new(settings)));
+        let phrases = Phrases::new(settings).map_err(|error| {
+            PluginError::InvalidSettings(format!("invalid phrases settings: {error}"))
+        })?;
+        MODEL.with(|model| *model.borrow_mut() = Some(phrases));
         Ok(())
     }
 
@@ -95,13 +106,22 @@ fn with_model<R>(action: impl FnOnce(&mut Phrases) -> R) -> Result<R, PluginErro
     })
 }
 
-fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
-    let message = if field == "." {
-        format!("invalid phrases settings: {error}")
-    } else {
-        format!("invalid phrases setting `{field}`: {error}")
-    };
-    PluginError::InvalidSettings(message)
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid phrases settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid phrases setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(PhrasesPlugin);

@@ -35,6 +35,9 @@ const LANGUAGES: [(&str, Algorithm); 18] = [
 ];
 
 /// The stemmer's settings, parsed from the JSON passed to `configure`.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"language":"english"}"#;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -77,15 +80,12 @@ impl Guest for SnowballStemmer {
             kind: PluginKind::TokenFilter,
             description: "Replaces each token with its Snowball stem in the chosen language."
                 .to_owned(),
-            default_settings: r#"{"language":"english"}"#.to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
-        deserializer.end().map_err(|error| invalid_settings(".", &error))?;
+        let parsed = parse_settings(&settings)?;
         let stemmer = Stemmer::create(algorithm(&parsed.language)?);
         STEMMER.with(|current| *current.borrow_mut() = stemmer);
         Ok(())
@@ -103,13 +103,22 @@ impl Guest for SnowballStemmer {
     }
 }
 
-fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
-    let message = if field == "." {
-        format!("invalid stemmer settings: {error}")
-    } else {
-        format!("invalid stemmer setting `{field}`: {error}")
-    };
-    PluginError::InvalidSettings(message)
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid stemmer settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid stemmer setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(SnowballStemmer);

@@ -20,6 +20,9 @@ const ENGLISH: &str = include_str!("../lists/english.txt");
 const ITALIAN: &str = include_str!("../lists/italian.txt");
 
 /// A bundled stopword list.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"languages":["english","italian"],"extra":[]}"#;
+
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Language {
@@ -82,15 +85,12 @@ impl Guest for Stopwords {
             description: "Removes English and Italian Snowball stopwords and extra words, \
                           ignoring case."
                 .to_owned(),
-            default_settings: r#"{"languages":["english","italian"],"extra":[]}"#.to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
-        deserializer.end().map_err(|error| invalid_settings(".", &error))?;
+        let parsed = parse_settings(&settings)?;
         STOPWORDS.with(|current| *current.borrow_mut() = parsed.stopwords());
         Ok(())
     }
@@ -111,13 +111,22 @@ impl Guest for Stopwords {
     }
 }
 
-fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
-    let message = if field == "." {
-        format!("invalid stopwords settings: {error}")
-    } else {
-        format!("invalid stopwords setting `{field}`: {error}; languages are english and italian")
-    };
-    PluginError::InvalidSettings(message)
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid stopwords settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid stopwords setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(Stopwords);

@@ -23,6 +23,9 @@ use topica::plugin::types::PluginKind;
 const APOSTROPHES: [char; 3] = ['\'', '\u{2019}', '\u{02BC}'];
 
 /// Unicode normalisation form applied before segmentation.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"normalization":"nfc","split_elisions":true}"#;
+
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Normalization {
@@ -64,7 +67,7 @@ impl Guest for Tokenizer {
             description: "Splits text at Unicode word boundaries after NFC normalisation, \
                           with elisions such as l'uomo split into l and uomo."
                 .to_owned(),
-            default_settings: r#"{"normalization":"nfc","split_elisions":true}"#.to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
@@ -78,24 +81,6 @@ impl Guest for Tokenizer {
         let settings = SETTINGS.with(|current| current.borrow().clone());
         Ok(texts.iter().map(|text| tokenize_text(text, &settings)).collect())
     }
-}
-
-/// Parses the settings JSON; a wrong type or an unknown field names the field and the value.
-fn parse_settings(json: &str) -> Result<Settings, PluginError> {
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    let settings = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|error| invalid_settings(&error.path().to_string(), error.inner()))?;
-    deserializer.end().map_err(|error| invalid_settings(".", &error))?;
-    Ok(settings)
-}
-
-fn invalid_settings(field: &str, error: &serde_json::Error) -> PluginError {
-    let message = if field == "." {
-        format!("invalid tokenizer settings: {error}")
-    } else {
-        format!("invalid tokenizer setting `{field}`: {error}")
-    };
-    PluginError::InvalidSettings(message)
 }
 
 fn tokenize_text(text: &str, settings: &Settings) -> Vec<String> {
@@ -114,6 +99,23 @@ fn tokenize_text(text: &str, settings: &Settings) -> Vec<String> {
         }
     }
     tokens
+}
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid tokenizer settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid tokenizer setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(Tokenizer);

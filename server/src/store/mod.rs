@@ -1,13 +1,23 @@
 //! The storage interface: corpora, their documents, and the token lists each preprocessing
-//! pipeline produced. `SqliteStore` is the embedded default; a MongoDB implementation satisfies
-//! the same trait.
+//! pipeline produced. `SqliteStore` is the embedded default; `MongoStore` keeps the same data in
+//! MongoDB for deployments. Both pass one conformance suite (`server/tests/store_conformance.rs`).
 
+mod mongo;
 mod sqlite;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
+
+/// Maximum size of one document in bytes: its text plus its id and metadata strings, in UTF-8.
+///
+/// MongoDB rejects a BSON document over 16 MiB; this is 16 MiB less 16 KiB, which is more than the
+/// field names and numbers add to a stored document. Every store enforces it, so a corpus that one
+/// store accepts fits the other.
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024 - 16 * 1024;
 
 /// A document as ingest produces it, before it has a place in a corpus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +131,32 @@ pub enum StoreError {
     /// Stored JSON could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A document is larger than `MAX_DOCUMENT_BYTES`.
+    #[error("document {doc_id:?} is {size_bytes} bytes, over the maximum of {max_bytes} bytes per document: split it into smaller documents")]
+    DocumentTooLarge { doc_id: String, size_bytes: u64, max_bytes: u64 },
+    /// Another process replaced or deleted the corpus while this operation ran, or collected
+    /// this operation's staged data after it stalled.
+    #[error("another process changed corpus {corpus:?} while this command tried to {operation}: run the command again")]
+    ConcurrentChange { corpus: String, operation: String },
+    /// The MongoDB connection string could not be parsed.
+    #[error("invalid MongoDB URI: {}. Expected mongodb://HOST:PORT[/DATABASE][?OPTIONS]", .0.kind)]
+    InvalidMongoUri(#[source] Box<mongodb::error::Error>),
+    /// The MongoDB server could not be reached or the connection broke.
+    #[error("the connection to MongoDB at {server} failed while trying to {operation}: {}. No partial write is visible, and the next command reconnects: check that the server is running and reachable", .source.kind)]
+    MongoUnavailable {
+        server: String,
+        operation: String,
+        #[source]
+        source: Box<mongodb::error::Error>,
+    },
+    /// A MongoDB command failed on the server.
+    #[error("MongoDB at {server} failed to {operation}: {}", .source.kind)]
+    Mongo {
+        server: String,
+        operation: String,
+        #[source]
+        source: Box<mongodb::error::Error>,
+    },
 }
 
 /// Storage for corpora, documents and token lists.
@@ -163,6 +199,37 @@ pub trait Store: Send + Sync {
 
     /// Returns the pipelines run on a corpus, newest first.
     async fn pipelines(&self, name: &str) -> Result<Vec<PipelineRecord>, StoreError>;
+}
+
+/// Rejects the first document larger than `MAX_DOCUMENT_BYTES`.
+pub(crate) fn check_document_sizes(documents: &[NewDocument]) -> Result<(), StoreError> {
+    for document in documents {
+        let metadata = [&document.collection, &document.date, &document.title, &document.file_name];
+        let size_bytes = (document.doc_id.len()
+            + document.text.len()
+            + metadata.iter().map(|field| field.as_deref().map_or(0, str::len)).sum::<usize>())
+            as u64;
+        if size_bytes > MAX_DOCUMENT_BYTES {
+            return Err(StoreError::DocumentTooLarge {
+                doc_id: document.doc_id.clone(),
+                size_bytes,
+                max_bytes: MAX_DOCUMENT_BYTES,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Hashes document ids and texts in order, so equal corpora get equal versions in every store.
+pub(crate) fn corpus_version(documents: &[NewDocument]) -> String {
+    let mut hasher = Sha256::new();
+    for document in documents {
+        hasher.update(document.doc_id.as_bytes());
+        hasher.update([0]);
+        hasher.update(document.text.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..8])
 }
 
 /// Returns the current time as an RFC 3339 string in UTC.

@@ -4,13 +4,12 @@ use std::path::Path;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
     CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError,
-    now_rfc3339,
+    check_document_sizes, corpus_version, now_rfc3339,
 };
 
 /// A store in one SQLite database file, written in transactions so that a crash leaves no half
@@ -83,18 +82,6 @@ impl SqliteStore {
     }
 }
 
-/// Hashes document ids and texts in order, so equal corpora get equal versions.
-fn corpus_version(documents: &[NewDocument]) -> String {
-    let mut hasher = Sha256::new();
-    for document in documents {
-        hasher.update(document.doc_id.as_bytes());
-        hasher.update([0]);
-        hasher.update(document.text.as_bytes());
-        hasher.update([0]);
-    }
-    hex::encode(&hasher.finalize()[..8])
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_corpus(
@@ -110,6 +97,7 @@ impl Store for SqliteStore {
                 return Err(StoreError::DuplicateDocumentId(document.doc_id.clone()));
             }
         }
+        check_document_sizes(&documents)?;
 
         let mut tx = self.pool.begin().await?;
         if let Some(existing) = Self::corpus_id(&mut tx, name).await? {

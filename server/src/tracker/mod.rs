@@ -3,6 +3,8 @@
 //! default.
 
 mod local;
+mod mlflow;
+pub mod registry;
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use local::LocalTracker;
+pub use mlflow::MlflowTracker;
+pub use registry::{LocalRegistry, ModelRegistry, ModelUri, ModelVersion};
 
 /// Lifecycle state of a run, with MLflow's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +90,46 @@ pub enum TrackerError {
     /// Stored tracking data could not be parsed.
     #[error("tracking data is corrupt at {path}: {cause}")]
     Corrupt { path: String, cause: String },
+    /// The MLflow tracking URI is not an http(s) URL.
+    #[error("invalid MLflow tracking URI {uri:?}: {cause} (expected a URL such as http://127.0.0.1:5000)")]
+    InvalidMlflowUri { uri: String, cause: String },
+    /// MLflow returned an error response, with its `error_code` and `message`.
+    #[error("MLflow at {base_url} returned {status} {error_code} for {method} {path}: {message}")]
+    Mlflow { base_url: String, method: String, path: String, status: u16, error_code: String, message: String },
+    /// No connection to the MLflow server could be opened.
+    #[error("cannot reach MLflow at {url}: {cause} (is the server running? set --mlflow-uri or MLFLOW_TRACKING_URI)")]
+    MlflowUnreachable { url: String, cause: String },
+    /// A request to MLflow timed out, broke off or returned a body that is not the expected JSON.
+    #[error("MLflow request {method} {url} failed: {cause}")]
+    MlflowRequest { method: String, url: String, cause: String },
+    /// The run's artifact URI is not served by MLflow's artifact proxy, so Topica cannot reach it.
+    #[error(
+        "run {run_id} keeps its artifacts at {artifact_uri}, which is not an mlflow-artifacts:/ URI: \
+         start the MLflow server with --serve-artifacts"
+    )]
+    UnsupportedArtifactUri { run_id: String, artifact_uri: String },
+    /// The experiment exists in MLflow but is deleted, so no run can start in it.
+    #[error("experiment {0:?} is deleted in MLflow: restore it or choose another experiment name")]
+    ExperimentDeleted(String),
+    /// A registered model name is empty or contains `/`, `:` or `@`.
+    #[error("invalid model name {0:?}: use a non-empty name without `/`, `:` or `@`")]
+    InvalidModelName(String),
+    /// No registered model has this name.
+    #[error("registered model {0:?} not found: register a run's model first")]
+    ModelNotFound(String),
+    /// The registered model has no such version.
+    #[error("model {name} has no version {version}")]
+    ModelVersionNotFound { name: String, version: String },
+    /// The registered model has no such alias.
+    #[error("model {name} has no alias {alias}: set it on a version first")]
+    AliasNotFound { name: String, alias: String },
+    /// A model URI is not `models:/NAME@ALIAS` or `models:/NAME/VERSION`.
+    #[error("invalid model URI {uri:?}: {cause} (expected models:/NAME@ALIAS or models:/NAME/VERSION)")]
+    InvalidModelUri { uri: String, cause: String },
+    /// An alias name is empty, too long, has characters other than letters, digits, `_` and `-`,
+    /// or is reserved.
+    #[error("invalid alias {alias:?} for model {name}: {cause}")]
+    InvalidAlias { name: String, alias: String, cause: String },
 }
 
 /// Records runs and their parameters, metrics and artifacts.

@@ -15,6 +15,9 @@ wit_bindgen::generate!({ world: "token-filter", path: "../../wit" });
 use topica::plugin::types::PluginKind;
 
 /// What `apply` does.
+/// Default settings, as `info` reports them.
+const DEFAULT_SETTINGS: &str = r#"{"behaviour":"none"}"#;
+
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Behaviour {
@@ -53,19 +56,12 @@ impl Guest for Misbehave {
             kind: PluginKind::TokenFilter,
             description: "Test-only filter that loops, allocates, traps or fails on request."
                 .to_owned(),
-            default_settings: r#"{"behaviour":"none"}"#.to_owned(),
+            default_settings: DEFAULT_SETTINGS.to_owned(),
         }
     }
 
     fn configure(settings: String) -> Result<(), PluginError> {
-        let mut deserializer = serde_json::Deserializer::from_str(&settings);
-        let parsed: Settings = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            PluginError::InvalidSettings(format!(
-                "invalid misbehave setting `{}`: {}",
-                error.path(),
-                error.inner()
-            ))
-        })?;
+        let parsed = parse_settings(&settings)?;
         BEHAVIOUR.with(|behaviour| behaviour.set(parsed.behaviour));
         Ok(())
     }
@@ -96,6 +92,23 @@ fn allocate_until_failure() -> ! {
         blocks.push(vec![1; BLOCK_BYTES]);
         std::hint::black_box(&blocks);
     }
+}
+
+/// Parses the settings JSON object; an error names the field and the rejected value.
+fn parse_settings(json: &str) -> Result<Settings, PluginError> {
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|error| {
+            PluginError::InvalidSettings(format!(
+                "invalid misbehave settings: {error}; expected a JSON object such as {DEFAULT_SETTINGS}"
+            ))
+        })?;
+    serde_path_to_error::deserialize(serde_json::Value::Object(object)).map_err(|error| {
+        PluginError::InvalidSettings(format!(
+            "invalid misbehave setting `{}`: {}",
+            error.path(),
+            error.inner()
+        ))
+    })
 }
 
 export!(Misbehave);

@@ -1,0 +1,42 @@
+//! Host bindings generated from `plugins/wit/topica.wit`, one module per world.
+//!
+//! The `topic-model` world is generated first, and the other worlds reuse its `types`
+//! interface, so `PluginInfo` and `PluginError` are one Rust type across all worlds.
+
+/// Bindings for the `topic-model` world, including the shared `types` interface.
+pub(crate) mod topic_model {
+    wasmtime::component::bindgen!({
+        world: "topic-model",
+        path: "../wit",
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
+    });
+}
+
+/// Bindings for the `tokenizer` world.
+pub(crate) mod tokenizer {
+    wasmtime::component::bindgen!({
+        world: "tokenizer",
+        path: "../wit",
+        with: { "topica:plugin/types": crate::bindings::topic_model::topica::plugin::types },
+    });
+}
+
+/// Bindings for the `token-filter` world.
+pub(crate) mod token_filter {
+    wasmtime::component::bindgen!({
+        world: "token-filter",
+        path: "../wit",
+        with: { "topica:plugin/types": crate::bindings::topic_model::topica::plugin::types },
+    });
+}
+
+/// Bindings for the `corpus-filter` world.
+pub(crate) mod corpus_filter {
+    wasmtime::component::bindgen!({
+        world: "corpus-filter",
+        path: "../wit",
+        with: { "topica:plugin/types": crate::bindings::topic_model::topica::plugin::types },
+    });
+}
+
+pub(crate) use topic_model::topica::plugin::types;
