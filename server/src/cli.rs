@@ -29,7 +29,7 @@ pub struct Cli {
     pub mongodb_uri: Option<String>,
 
     /// MongoDB database for corpora and tokens (default: the URI's database, else `topica`).
-    #[arg(long, global = true, env = "MONGODB_DATABASE", requires = "mongodb_uri")]
+    #[arg(long, global = true, env = "MONGODB_DATABASE")]
     pub mongodb_database: Option<String>,
 
     #[command(subcommand)]
@@ -61,6 +61,9 @@ pub enum Command {
     /// Write data out of the store.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Manage registered model versions.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Serve the web app and the JSON API.
     Serve(ServeCommand),
 }
@@ -153,11 +156,14 @@ pub struct TrainArgs {
     /// Experiment the run is tracked under.
     #[arg(long, default_value = "topica")]
     pub experiment: String,
+    /// Registered model the trained model becomes a new version of.
+    #[arg(long, default_value = "topica-lda")]
+    pub registered_model: String,
 }
 
 #[derive(Debug, Args)]
 pub struct KpiCommand {
-    /// Tracked run whose model to score.
+    /// Tracked run whose model to score: a run id, `models:/NAME@ALIAS` or `models:/NAME/VERSION`.
     #[arg(long)]
     pub run: String,
     #[command(flatten)]
@@ -192,9 +198,28 @@ pub enum ExportCommand {
     Tokens(ExportTokensCommand),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Point an alias (default `champion`) at a version of a registered model.
+    Promote(PromoteCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteCommand {
+    /// Registered model name.
+    #[arg(long, default_value = "topica-lda")]
+    pub name: String,
+    /// Version to promote, as printed by `topica train`.
+    #[arg(long)]
+    pub version: String,
+    /// Alias to set.
+    #[arg(long, default_value = "champion")]
+    pub alias: String,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportTokensCommand {
-    /// Tracked run whose token lists to write.
+    /// Tracked run whose token lists to write: a run id or a `models:/` URI.
     #[arg(long)]
     pub run: String,
     /// Write the token lists before dictionary filtering (what c_v and c_npmi use).

@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use topica_core::lda::LdaParams;
 
-use crate::cli::{Command, ExportCommand, IngestArgs, OutputFormat, TrainArgs};
+use crate::cli::{Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs};
 use crate::context::Context;
 use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
@@ -63,7 +63,8 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             emit(format, &report, || render_train(&report));
         }
         Command::Kpi(command) => {
-            let report = kpi(context, &command.run, command.options.top_n).await?;
+            let run_id = resolve_run(context, &command.run).await?;
+            let report = kpi(context, &run_id, command.options.top_n).await?;
             emit(format, &report, || render_kpi(&report));
         }
         Command::Pipeline(command) => {
@@ -105,20 +106,28 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             });
         }
         Command::Export(ExportCommand::Tokens(command)) => {
+            let run_id = resolve_run(context, &command.run).await?;
             let lines = match &command.output {
                 Some(path) => {
                     let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
                     let mut writer = std::io::BufWriter::new(file);
-                    crate::export::export_tokens(context, &command.run, command.unfiltered, &mut writer).await?
+                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut writer).await?
                 }
                 None => {
                     let mut stdout = std::io::stdout().lock();
-                    crate::export::export_tokens(context, &command.run, command.unfiltered, &mut stdout).await?
+                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut stdout).await?
                 }
             };
             if let Some(path) = &command.output {
                 eprintln!("wrote {lines} documents to {}", path.display());
             }
+        }
+        Command::Model(ModelCommand::Promote(command)) => {
+            context.registry.set_alias(&command.name, &command.alias, &command.version).await?;
+            let version = context.registry.resolve(&format!("models:/{}@{}", command.name, command.alias)).await?;
+            emit(format, &version, || {
+                format!("models:/{}@{} now points at version {} (run {})\n", command.name, command.alias, version.version, version.run_id)
+            });
         }
         Command::Serve(command) => crate::serve::serve(context.clone(), command).await?,
     }
@@ -164,7 +173,22 @@ fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) ->
     }
     params.seed = args.seed;
     params.validate().map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
-    Ok(TrainJob { corpus: corpus.to_owned(), pipeline_id, params, experiment: args.experiment.clone() })
+    Ok(TrainJob {
+        corpus: corpus.to_owned(),
+        pipeline_id,
+        params,
+        experiment: args.experiment.clone(),
+        registered_model: args.registered_model.clone(),
+    })
+}
+
+/// Returns the run id behind a run id or a `models:/NAME@ALIAS` / `models:/NAME/VERSION` URI.
+async fn resolve_run(context: &Context, reference: &str) -> Result<String> {
+    if reference.starts_with("models:/") {
+        Ok(context.registry.resolve(reference).await?.run_id)
+    } else {
+        Ok(reference.to_owned())
+    }
 }
 
 /// Lists at most `limit` items and says how many more there are.
@@ -250,6 +274,7 @@ fn render_train(report: &TrainReport) -> String {
         "Run {}: {} topics on {} documents ({} tokens), {} iterations, seed {}, {:.2} s",
         report.run_id, report.num_topics, report.documents, report.tokens, report.iterations, report.seed, report.seconds
     );
+    let _ = writeln!(text, "  registered as models:/{}/{}", report.registered_model, report.model_version);
     if !report.empty_topics.is_empty() {
         let _ = writeln!(text, "  topics that received no tokens: {:?}", report.empty_topics);
     }

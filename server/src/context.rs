@@ -64,10 +64,16 @@ pub enum StoreChoice {
 
 impl StoreChoice {
     /// Chooses MongoDB when a URI is given (`--mongodb-uri` or `MONGODB_URI`), else SQLite.
-    pub fn from_flags(mongodb_uri: Option<String>, mongodb_database: Option<String>) -> Self {
-        match mongodb_uri {
-            Some(uri) => Self::Mongo { uri, database: mongodb_database },
-            None => Self::Sqlite,
+    /// Fails when only a database name is given, because it would be silently ignored.
+    pub fn from_flags(mongodb_uri: Option<String>, mongodb_database: Option<String>) -> anyhow::Result<Self> {
+        match (mongodb_uri, mongodb_database) {
+            (Some(uri), database) => Ok(Self::Mongo { uri, database }),
+            (None, None) => Ok(Self::Sqlite),
+            (None, Some(database)) => anyhow::bail!(
+                "--mongodb-database (MONGODB_DATABASE) is {database:?} but no MongoDB URI is set: \
+                 pass --mongodb-uri (MONGODB_URI) to use MongoDB, or unset the database name to use \
+                 the embedded SQLite store"
+            ),
         }
     }
 

@@ -24,7 +24,7 @@ async fn main() -> std::process::ExitCode {
     init_logging(&cli.command);
 
     let result = async {
-        let store = StoreChoice::from_flags(cli.mongodb_uri.clone(), cli.mongodb_database.clone());
+        let store = StoreChoice::from_flags(cli.mongodb_uri.clone(), cli.mongodb_database.clone())?;
         let tracking = TrackerChoice::from_flags(cli.mlflow_uri.clone());
         let context = Context::open_with_choices(&cli.data_dir, &store, &tracking).await?;
         commands::run(&context, cli.format, cli.command).await

@@ -14,6 +14,7 @@ use crate::store::{PipelineRecord, StoreError};
 use crate::tracker::{Metric, RunStatus};
 
 /// Artifact paths inside a run.
+pub const MODEL_FOLDER: &str = "model";
 pub const MODEL_ARTIFACT: &str = "model/model.json";
 pub const DOC_TOPICS_ARTIFACT: &str = "doc_topics.json";
 pub const TOPICS_CSV_ARTIFACT: &str = "topics.csv";
@@ -30,6 +31,8 @@ pub struct TrainJob {
     pub pipeline_id: Option<String>,
     pub params: LdaParams,
     pub experiment: String,
+    /// Registered model that the trained model becomes a new version of.
+    pub registered_model: String,
 }
 
 /// A topic's top words with their probabilities.
@@ -56,6 +59,9 @@ pub struct TrainReport {
     pub empty_topics: Vec<usize>,
     pub final_log_likelihood: Option<f64>,
     pub seconds: f64,
+    pub registered_model: String,
+    /// Version of `registered_model` this run's model became.
+    pub model_version: String,
     pub topics: Vec<TopicSummary>,
     pub warnings: Vec<String>,
 }
@@ -225,6 +231,7 @@ async fn run_training(
         ("documents".to_owned(), training.bows.len().to_string()),
         ("vocabulary".to_owned(), training.dictionary.len().to_string()),
         ("topica_version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        ("preprocessing_plugins".to_owned(), plugin_list(&training.pipeline.description)),
     ];
     logged_params.sort();
     context.tracker.log_params(run_id, &logged_params).await?;
@@ -318,7 +325,15 @@ async fn run_training(
         .log_metrics(run_id, &[Metric::now("training_seconds", seconds, 0), Metric::now("empty_topics", empty_topics.len() as f64, 0)])
         .await?;
 
+    let version = context
+        .registry
+        .register_model_version(&request.registered_model, run_id, MODEL_FOLDER)
+        .await?;
+    tracing::info!(model = %request.registered_model, version = %version.version, "model version registered");
+
     Ok(TrainReport {
+        registered_model: request.registered_model.clone(),
+        model_version: version.version,
         run_id: run_id.to_owned(),
         corpus: request.corpus.clone(),
         pipeline_id: training.pipeline.pipeline_id.clone(),
@@ -334,6 +349,26 @@ async fn run_training(
         topics,
         warnings: Vec::new(),
     })
+}
+
+/// Lists the preprocessing steps' plugins as `name@version#sha256-prefix`, comma-separated; the
+/// full description, settings included, is the `pipeline.json` artifact.
+fn plugin_list(description: &serde_json::Value) -> String {
+    let steps = description["steps"].as_array().map(Vec::as_slice).unwrap_or_default();
+    steps
+        .iter()
+        .map(|step| {
+            let plugin = &step["plugin"];
+            let sha256 = plugin["sha256"].as_str().unwrap_or_default();
+            format!(
+                "{}@{}#{}",
+                plugin["name"].as_str().unwrap_or("?"),
+                plugin["version"].as_str().unwrap_or("?"),
+                &sha256[..sha256.len().min(12)]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Top words of every topic.

@@ -138,24 +138,23 @@ pub enum StoreError {
     /// this operation's staged data after it stalled.
     #[error("another process changed corpus {corpus:?} while this command tried to {operation}: run the command again")]
     ConcurrentChange { corpus: String, operation: String },
-    /// The MongoDB connection string could not be parsed.
+    /// The MongoDB connection string could not be parsed. The driver's error is part of the
+    /// message and not a `source`, so that error chains print it once.
     #[error("invalid MongoDB URI: {}. Expected mongodb://HOST:PORT[/DATABASE][?OPTIONS]", .0.kind)]
-    InvalidMongoUri(#[source] Box<mongodb::error::Error>),
+    InvalidMongoUri(Box<mongodb::error::Error>),
     /// The MongoDB server could not be reached or the connection broke.
-    #[error("the connection to MongoDB at {server} failed while trying to {operation}: {}. No partial write is visible, and the next command reconnects: check that the server is running and reachable", .source.kind)]
+    #[error("the connection to MongoDB at {server} failed while trying to {operation}: {}. No partial write is visible, and the next command reconnects: check that the server is running and reachable", .cause.kind)]
     MongoUnavailable {
         server: String,
         operation: String,
-        #[source]
-        source: Box<mongodb::error::Error>,
+        cause: Box<mongodb::error::Error>,
     },
     /// A MongoDB command failed on the server.
-    #[error("MongoDB at {server} failed to {operation}: {}", .source.kind)]
+    #[error("MongoDB at {server} failed to {operation}: {}", .cause.kind)]
     Mongo {
         server: String,
         operation: String,
-        #[source]
-        source: Box<mongodb::error::Error>,
+        cause: Box<mongodb::error::Error>,
     },
 }
 

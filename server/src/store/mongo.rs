@@ -163,18 +163,18 @@ impl MongoStore {
 
     /// Wraps a driver error: a lost connection or an unreachable server becomes
     /// `MongoUnavailable`, anything else `Mongo`.
-    fn error(&self, operation: impl Into<String>, source: mongodb::error::Error) -> StoreError {
+    fn error(&self, operation: impl Into<String>, cause: mongodb::error::Error) -> StoreError {
         let server = self.server.clone();
         let operation = operation.into();
         let connection_failed = matches!(
-            *source.kind,
+            *cause.kind,
             ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } | ErrorKind::ServerSelection { .. }
         );
-        let source = Box::new(source);
+        let cause = Box::new(cause);
         if connection_failed {
-            StoreError::MongoUnavailable { server, operation, source }
+            StoreError::MongoUnavailable { server, operation, cause }
         } else {
-            StoreError::Mongo { server, operation, source }
+            StoreError::Mongo { server, operation, cause }
         }
     }
 

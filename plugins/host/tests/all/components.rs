@@ -123,3 +123,24 @@ fn text_plugins_import_no_functions() {
 fn topic_model_imports_only_host() {
     assert_eq!(function_imports("lda"), ["topica:plugin/host@0.1.0"]);
 }
+
+#[test]
+fn handles_cross_threads() {
+    fn send_and_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_and_sync::<PluginHost>();
+    send_and_sync::<topica_plugin_host::PluginRef>();
+    send_and_sync::<topica_plugin_host::TextPipeline>();
+    send_and_sync::<Error>();
+    send::<topica_plugin_host::Tokenizer>();
+    send::<topica_plugin_host::TokenFilter>();
+    send::<topica_plugin_host::CorpusFilter>();
+    send::<topica_plugin_host::TopicModel>();
+}
+
+#[test]
+fn dropped_host_stops_ticker() {
+    // Dropping joins the ticker thread, so this returns only if the thread stops.
+    let host = PluginHost::new().unwrap();
+    drop(host);
+}

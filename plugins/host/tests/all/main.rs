@@ -8,7 +8,6 @@ mod pipeline;
 mod sandbox;
 mod tokenizer;
 mod topic_model;
-mod scratch_print;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
