@@ -11,8 +11,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Built-in plugins, by the file name stem that `cargo xtask plugins` writes.
-const BUILTINS: [&str; 7] =
-    ["tokenizer", "lowercase", "alpha-filter", "stopwords", "stemmer", "phrases", "lda"];
+const BUILTINS: [&str; 7] = [
+    "tokenizer",
+    "lowercase",
+    "alpha-filter",
+    "stopwords",
+    "stemmer",
+    "phrases",
+    "lda",
+];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=TOPICA_PLUGIN_DIR");
@@ -44,20 +51,26 @@ fn main() {
         "/// Built-in plugin components by name, embedded at build time.\n\
          pub(crate) const BUILTINS: [(&str, &[u8]); ",
     );
-    write!(source, "{}] = [\n", BUILTINS.len()).unwrap();
+    writeln!(source, "{}] = [", BUILTINS.len()).unwrap();
     for name in BUILTINS {
         let path = plugin_dir.join(format!("{name}.wasm"));
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(source, "    ({name:?}, include_bytes!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            source,
+            "    ({name:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     source.push_str("];\n");
-    fs::write(out_dir.join("builtins.rs"), source).expect("failed to write builtins.rs into OUT_DIR");
+    fs::write(out_dir.join("builtins.rs"), source)
+        .expect("failed to write builtins.rs into OUT_DIR");
 
     println!("cargo:rustc-env=TOPICA_PLUGIN_DIR={}", plugin_dir.display());
 }
 
 /// Finds cargo's target directory above `OUT_DIR` (`<target>[/<triple>]/<profile>/build/<crate>/out`):
-/// the nearest ancestor that holds the `CACHEDIR.TAG` file cargo writes there.
+/// the nearest ancestor that contains the `CACHEDIR.TAG` file cargo writes there.
 fn target_dir(out_dir: &Path) -> PathBuf {
     out_dir
         .ancestors()

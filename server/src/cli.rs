@@ -56,6 +56,10 @@ pub enum Command {
     Kpi(KpiCommand),
     /// Ingest, preprocess, train and score in one go.
     Pipeline(PipelineCommand),
+    /// Train one model per number of topics in parallel and compare their coherence.
+    Sweep(SweepCommand),
+    /// Score topics given as word lists on token lists from a file, for comparing other tools.
+    Coherence(CoherenceCommand),
     /// List tracked runs, newest first.
     Runs,
     /// Write data out of the store.
@@ -189,6 +193,60 @@ pub struct PipelineCommand {
     pub train: TrainArgs,
     #[command(flatten)]
     pub kpi: KpiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepCommand {
+    /// Corpus to train on.
+    #[arg(long)]
+    pub corpus: String,
+    /// Numbers of topics, inclusive: `3..19` trains 17 models.
+    #[arg(long, value_parser = crate::sweep::parse_topic_range)]
+    pub topics: std::ops::RangeInclusive<u32>,
+    /// Preprocessing pipeline id whose tokens to use (default: the latest one).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Gibbs sampling iterations per model.
+    #[arg(long)]
+    pub iterations: Option<u32>,
+    /// Symmetric document-topic prior.
+    #[arg(long)]
+    pub alpha: Option<f64>,
+    /// Symmetric topic-word prior.
+    #[arg(long)]
+    pub eta: Option<f64>,
+    /// Seed shared by every model.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Models trained at the same time (default: the number of CPU cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Top words per topic for coherence.
+    #[arg(long, default_value_t = 20)]
+    pub top_n: usize,
+    /// Experiment the runs are tracked under.
+    #[arg(long, default_value = "topica")]
+    pub experiment: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CoherenceCommand {
+    /// JSON file with the topics: a list of word lists, most probable word first.
+    #[arg(long)]
+    pub topics: PathBuf,
+    /// JSONL file with one `{"id": …, "tokens": […]}` line per document.
+    #[arg(long)]
+    pub texts: PathBuf,
+    /// Measure: c_v, u_mass, c_npmi or c_uci.
+    #[arg(long, default_value = "c_v")]
+    pub measure: String,
+    /// Top words per topic that are scored.
+    #[arg(long, default_value_t = 20)]
+    pub top_n: usize,
+    /// Sliding window size in tokens (default: the measure's, 110 for c_v, 10 for c_npmi and
+    /// c_uci).
+    #[arg(long)]
+    pub window: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,10 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use topica_core::lda::LdaParams;
 
-use crate::cli::{Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs};
+use topica_core::coherence::{CoherenceSettings, Measure, coherence};
+
+use crate::cli::{CoherenceCommand, Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs};
+use crate::sweep::{SweepJob, SweepReport, sweep};
 use crate::context::Context;
 use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
@@ -90,6 +93,44 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             if format == OutputFormat::Json {
                 emit(format, &summary, String::new);
             }
+        }
+        Command::Sweep(command) => {
+            let mut params = LdaParams::new(*command.topics.start());
+            if let Some(iterations) = command.iterations {
+                params.iterations = iterations;
+            }
+            if let Some(alpha) = command.alpha {
+                params.alpha = alpha;
+            }
+            if let Some(eta) = command.eta {
+                params.eta = eta;
+            }
+            params.seed = command.seed;
+            let workers = command
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+            let job = SweepJob {
+                corpus: command.corpus,
+                pipeline_id: command.pipeline,
+                topics: command.topics,
+                params,
+                experiment: command.experiment,
+                workers,
+                top_n: command.top_n,
+            };
+            let report = sweep(context, &job).await?;
+            emit(format, &report, || render_sweep(&report));
+        }
+        Command::Coherence(command) => {
+            let report = score_files(&command)?;
+            emit(format, &report, || {
+                let mut text = format!("{} {:.4} (top {} words)\n", report.measure, report.overall, report.top_n);
+                for (topic, value) in report.per_topic.iter().enumerate() {
+                    let value = value.map_or("-".to_owned(), |value| format!("{value:.4}"));
+                    let _ = writeln!(text, "  topic {topic:>3}: {value}");
+                }
+                text
+            });
         }
         Command::Runs => {
             let runs = context.tracker.list_runs(None).await?;
@@ -178,8 +219,92 @@ fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) ->
         pipeline_id,
         params,
         experiment: args.experiment.clone(),
-        registered_model: args.registered_model.clone(),
+        registered_model: Some(args.registered_model.clone()),
+        parent_run_id: None,
+        show_progress: true,
     })
+}
+
+/// Coherence of topics read from files, with the time the computation took.
+#[derive(Debug, Serialize)]
+struct FileCoherence {
+    measure: String,
+    top_n: usize,
+    window_size: Option<usize>,
+    overall: f64,
+    per_topic: Vec<Option<f64>>,
+    missing_words: Vec<(usize, String)>,
+    /// Seconds spent computing coherence, excluding reading the files.
+    seconds: f64,
+}
+
+fn score_files(command: &CoherenceCommand) -> Result<FileCoherence> {
+    let topics_text = std::fs::read_to_string(&command.topics)
+        .with_context(|| format!("cannot read the topics file {}", command.topics.display()))?;
+    let topics: Vec<Vec<String>> = serde_json::from_str(&topics_text).with_context(|| {
+        format!("invalid topics file {}: expected a JSON list of word lists", command.topics.display())
+    })?;
+
+    let texts_text = std::fs::read_to_string(&command.texts)
+        .with_context(|| format!("cannot read the texts file {}", command.texts.display()))?;
+    let mut texts: Vec<Vec<String>> = Vec::new();
+    for (index, line) in texts_text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        #[derive(serde::Deserialize)]
+        struct Line {
+            tokens: Vec<String>,
+        }
+        let parsed: Line = serde_json::from_str(line).with_context(|| {
+            format!("invalid line {} of {}: expected {{\"tokens\": [...]}}", index + 1, command.texts.display())
+        })?;
+        texts.push(parsed.tokens);
+    }
+
+    let measure: Measure = command.measure.parse().map_err(|error| anyhow::anyhow!("{error}"))?;
+    let settings = CoherenceSettings { measure, top_n: command.top_n, window_size: command.window };
+    let started = std::time::Instant::now();
+    let score = coherence(&topics, &texts, &settings)?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(FileCoherence {
+        measure: measure.to_string(),
+        top_n: command.top_n,
+        window_size: score.window_size,
+        overall: score.overall,
+        per_topic: score.per_topic,
+        missing_words: score.missing_words.into_iter().map(|missing| (missing.topic, missing.word)).collect(),
+        seconds,
+    })
+}
+
+fn render_sweep(report: &SweepReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Sweep {} on {:?}: {} models in {:.1} s with {} workers; best c_v at K={}",
+        report.parent_run_id,
+        report.corpus,
+        report.models.len(),
+        report.seconds,
+        report.workers,
+        report.best_num_topics
+    );
+    let _ = writeln!(text, "  {:>3} {:>8} {:>8} {:>8}  run", "K", "c_v", "u_mass", "c_npmi");
+    for entry in &report.models {
+        let _ = writeln!(
+            text,
+            "  {:>3} {:>8.4} {:>8.4} {:>8.4}  {}",
+            entry.num_topics, entry.c_v, entry.u_mass, entry.c_npmi, entry.run_id
+        );
+    }
+    for entry in &report.models {
+        let _ = writeln!(text, "\nK={} (c_v {:.4})", entry.num_topics, entry.c_v);
+        for (topic, words) in entry.topics.iter().enumerate() {
+            let _ = writeln!(text, "  topic {topic:>2}: {}", words.join(" "));
+        }
+    }
+    text
 }
 
 /// Returns the run id behind a run id or a `models:/NAME@ALIAS` / `models:/NAME/VERSION` URI.
@@ -274,7 +399,9 @@ fn render_train(report: &TrainReport) -> String {
         "Run {}: {} topics on {} documents ({} tokens), {} iterations, seed {}, {:.2} s",
         report.run_id, report.num_topics, report.documents, report.tokens, report.iterations, report.seed, report.seconds
     );
-    let _ = writeln!(text, "  registered as models:/{}/{}", report.registered_model, report.model_version);
+    if let (Some(name), Some(version)) = (&report.registered_model, &report.model_version) {
+        let _ = writeln!(text, "  registered as models:/{name}/{version}");
+    }
     if !report.empty_topics.is_empty() {
         let _ = writeln!(text, "  topics that received no tokens: {:?}", report.empty_topics);
     }

@@ -10,6 +10,7 @@ pub mod kpi;
 pub mod preprocess;
 pub mod serve;
 pub mod store;
+pub mod sweep;
 pub mod tracker;
 pub mod train;
 pub mod web;

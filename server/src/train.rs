@@ -31,8 +31,13 @@ pub struct TrainJob {
     pub pipeline_id: Option<String>,
     pub params: LdaParams,
     pub experiment: String,
-    /// Registered model that the trained model becomes a new version of.
-    pub registered_model: String,
+    /// Registered model that the trained model becomes a new version of; `None` registers
+    /// nothing (sweeps register no versions).
+    pub registered_model: Option<String>,
+    /// Parent run of a sweep, recorded as MLflow's `mlflow.parentRunId` tag.
+    pub parent_run_id: Option<String>,
+    /// Print training progress on stderr.
+    pub show_progress: bool,
 }
 
 /// A topic's top words with their probabilities.
@@ -59,9 +64,9 @@ pub struct TrainReport {
     pub empty_topics: Vec<usize>,
     pub final_log_likelihood: Option<f64>,
     pub seconds: f64,
-    pub registered_model: String,
+    pub registered_model: Option<String>,
     /// Version of `registered_model` this run's model became.
-    pub model_version: String,
+    pub model_version: Option<String>,
     pub topics: Vec<TopicSummary>,
     pub warnings: Vec<String>,
 }
@@ -175,11 +180,14 @@ pub async fn train(context: &Context, request: &TrainJob) -> Result<TrainReport,
 
     let params = &request.params;
     let run_name = format!("{}-k{}-seed{}", request.corpus, params.num_topics, params.seed);
-    let tags = vec![
+    let mut tags = vec![
         ("topica.corpus".to_owned(), request.corpus.clone()),
         ("topica.pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
         ("topica.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
     ];
+    if let Some(parent) = &request.parent_run_id {
+        tags.push(("mlflow.parentRunId".to_owned(), parent.clone()));
+    }
     let run = context.tracker.create_run(&request.experiment, &run_name, &tags).await?;
     let span = tracing::info_span!("train", run_id = %run.run_id, corpus = %request.corpus);
     let _guard = span.enter();
@@ -274,7 +282,7 @@ async fn run_training(
             .tracker
             .log_metrics(run_id, &[Metric::now("log_likelihood", log_likelihood, i64::from(iteration))])
             .await?;
-        if iteration >= last_printed + total.div_ceil(10) || iteration == total {
+        if request.show_progress && (iteration >= last_printed + total.div_ceil(10) || iteration == total) {
             last_printed = iteration;
             eprintln!("  iteration {iteration}/{total}  log-likelihood {log_likelihood:.1}");
         }
@@ -325,15 +333,16 @@ async fn run_training(
         .log_metrics(run_id, &[Metric::now("training_seconds", seconds, 0), Metric::now("empty_topics", empty_topics.len() as f64, 0)])
         .await?;
 
-    let version = context
-        .registry
-        .register_model_version(&request.registered_model, run_id, MODEL_FOLDER)
-        .await?;
-    tracing::info!(model = %request.registered_model, version = %version.version, "model version registered");
+    let mut model_version = None;
+    if let Some(name) = &request.registered_model {
+        let version = context.registry.register_model_version(name, run_id, MODEL_FOLDER).await?;
+        tracing::info!(model = %name, version = %version.version, "model version registered");
+        model_version = Some(version.version);
+    }
 
     Ok(TrainReport {
         registered_model: request.registered_model.clone(),
-        model_version: version.version,
+        model_version,
         run_id: run_id.to_owned(),
         corpus: request.corpus.clone(),
         pipeline_id: training.pipeline.pipeline_id.clone(),

@@ -394,3 +394,66 @@ mod workflow {
         assert_eq!(first_topic_words.len(), 10);
     }
 }
+
+mod sweep_and_scoring {
+    use super::*;
+
+    #[test]
+    fn sweep_tracks_children_under_parent() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
+
+        let report = topica_json(
+            data.path(),
+            &["sweep", "--corpus", "litalia", "--topics", "3..5", "--iterations", "30", "--seed", "2"],
+        );
+        let models = report["models"].as_array().unwrap();
+        let ks: Vec<u64> = models.iter().map(|model| model["num_topics"].as_u64().unwrap()).collect();
+        assert_eq!(ks, [3, 4, 5]);
+        for model in models {
+            let c_v = model["c_v"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&c_v), "{model}");
+            assert_eq!(model["topics"].as_array().unwrap().len() as u64, model["num_topics"].as_u64().unwrap());
+        }
+
+        let parent = report["parent_run_id"].as_str().unwrap();
+        let runs = topica_json(data.path(), &["runs"]);
+        let children: Vec<&Value> = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|run| run["tags"]["mlflow.parentRunId"] == parent)
+            .collect();
+        assert_eq!(children.len(), 3);
+        let parent_run = runs.as_array().unwrap().iter().find(|run| run["run_id"] == parent).unwrap();
+        assert_eq!(parent_run["status"], "FINISHED");
+    }
+
+    #[test]
+    fn coherence_command_scores_files() {
+        let data = tempfile::tempdir().unwrap();
+        let topics = data.path().join("topics.json");
+        let texts = data.path().join("texts.jsonl");
+        std::fs::write(&topics, r#"[["pane", "vino"], ["guerra", "pace", "neverseen"]]"#).unwrap();
+        let lines = [
+            r#"{"id": "a", "tokens": ["pane", "vino", "casa"]}"#,
+            r#"{"id": "b", "tokens": ["guerra", "pace", "pane"]}"#,
+            r#"{"id": "c", "tokens": ["vino", "pane"]}"#,
+        ];
+        std::fs::write(&texts, lines.join("\n")).unwrap();
+
+        let report = topica_json(
+            data.path(),
+            &["coherence", "--topics", topics.to_str().unwrap(), "--texts", texts.to_str().unwrap(), "--measure", "u_mass"],
+        );
+        assert_eq!(report["measure"], "u_mass");
+        assert!(report["overall"].as_f64().unwrap().is_finite());
+        assert_eq!(report["per_topic"].as_array().unwrap().len(), 2);
+        assert_eq!(report["missing_words"], serde_json::json!([[1, "neverseen"]]));
+
+        let error = topica_error(data.path(), &["coherence", "--topics", topics.to_str().unwrap(), "--texts", "missing.jsonl"]);
+        assert!(error.contains("cannot read the texts file"), "{error}");
+    }
+}

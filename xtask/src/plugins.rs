@@ -43,7 +43,10 @@ struct Plugin {
 impl Plugin {
     fn new(folder: &'static str) -> Self {
         let name = folder.rsplit('/').next().unwrap_or(folder);
-        Self { name, package: format!("topica-plugin-{name}") }
+        Self {
+            name,
+            package: format!("topica-plugin-{name}"),
+        }
     }
 
     /// Path of the core module cargo writes for this package.
@@ -60,8 +63,8 @@ pub fn build(workspace: &Workspace) -> Result<()> {
     fs::create_dir_all(&output)
         .with_context(|| format!("failed to create the plugin folder {}", output.display()))?;
 
-    // One cargo run builds the crates in parallel; when it fails, building each crate on its
-    // own finds which ones fail and still produces the others.
+    // One cargo run builds the crates in parallel. When it fails, building each crate on its
+    // own finds the failing ones and still produces the others.
     let all_built = compile(workspace, plugins.iter()).is_ok();
 
     let mut failures = Vec::new();
@@ -73,14 +76,15 @@ pub fn build(workspace: &Workspace) -> Result<()> {
         };
         let result = result.and_then(|()| componentize(workspace, plugin, &output));
         match result {
-            Ok(bytes) => println!("{:>9} bytes  {}", bytes, output.join(format!("{}.wasm", plugin.name)).display()),
+            Ok(bytes) => println!("{:<18} {bytes:>9} bytes", format!("{}.wasm", plugin.name)),
             Err(error) => {
-                println!("   FAILED  {}: {error:#}", plugin.name);
+                println!("{:<18} failed: {error:#}", format!("{}.wasm", plugin.name));
                 failures.push(plugin.name);
             }
         }
     }
 
+    println!("components are in {}", output.display());
     if !failures.is_empty() {
         bail!(
             "{} of {} plugins failed to build: {}; the other components are in {}",
@@ -109,7 +113,12 @@ fn componentize(workspace: &Workspace, plugin: &Plugin, output: &Path) -> Result
         .with_context(|| format!("failed to read the core module {}", core_path.display()))?;
     let component = ComponentEncoder::default()
         .module(&core)
-        .with_context(|| format!("{} has no valid component-type section", core_path.display()))?
+        .with_context(|| {
+            format!(
+                "{} has no valid component-type section",
+                core_path.display()
+            )
+        })?
         .validate(true)
         .encode()
         .with_context(|| format!("failed to encode {} as a component", core_path.display()))?;

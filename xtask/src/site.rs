@@ -15,10 +15,10 @@
 //! <target>/site/pkg/topica.css     from style/main.css
 //! ```
 //!
-//! Without `--release` the Wasm is built with the `dev` profile (quick, about 4.7 MB). With
-//! `--release` it is built with a `web-release` profile defined on the command line (release
-//! settings with `opt-level = "s"`, LTO and one codegen unit), which builds slower but is about
-//! a quarter of the size.
+//! Without `--release` the Wasm is built with the `dev` profile. With `--release` it is built
+//! with a `web-release` profile defined on the command line (release settings with
+//! `opt-level = "s"`, LTO and one codegen unit), which builds slower but is about a quarter of
+//! the size (1.2 MB against 4.8 MB when first measured).
 
 use std::fs;
 use std::path::Path;

@@ -142,9 +142,11 @@ fn WordBars(words: Vec<(String, f64)>, max_weight: f64) -> impl IntoView {
         .into_iter()
         .map(|(word, weight)| {
             let share = if max_weight > 0.0 { weight / max_weight * 100.0 } else { 0.0 };
+            // The full word is the tooltip, because CSS cuts long phrases off with an ellipsis.
+            let tooltip = word.clone();
             view! {
                 <li>
-                    <span class="word">{word}</span>
+                    <span class="word" title=tooltip>{word}</span>
                     <span class="bar" aria-hidden="true">
                         <span class="fill" style:width=format!("{share:.1}%")></span>
                     </span>

@@ -11,10 +11,10 @@ wit_bindgen::generate!({ world: "token-filter", path: "../wit" });
 
 use topica::plugin::types::PluginKind;
 
-/// The filter's settings, parsed from the JSON passed to `configure`.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"min_length":3,"max_length":null}"#;
 
+/// The filter's settings, parsed from the JSON passed to `configure`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -26,7 +26,10 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { min_length: 3, max_length: None }
+        Self {
+            min_length: 3,
+            max_length: None,
+        }
     }
 }
 
@@ -52,7 +55,9 @@ impl Settings {
     fn keeps(&self, token: &str) -> bool {
         let length = token.chars().count();
         let long_enough = length >= self.min_length;
-        let short_enough = self.max_length.is_none_or(|max_length| length <= max_length);
+        let short_enough = self
+            .max_length
+            .is_none_or(|max_length| length <= max_length);
         long_enough && short_enough && token.chars().all(char::is_alphabetic)
     }
 }
@@ -88,13 +93,16 @@ impl Guest for AlphaFilter {
             let settings = current.borrow();
             let filtered = docs
                 .into_iter()
-                .map(|doc| doc.into_iter().filter(|token| settings.keeps(token)).collect())
+                .map(|doc| {
+                    doc.into_iter()
+                        .filter(|token| settings.keeps(token))
+                        .collect()
+                })
                 .collect();
             Ok(filtered)
         })
     }
 }
-
 
 /// Parses the settings JSON object; an error names the field and the rejected value.
 fn parse_settings(json: &str) -> Result<Settings, PluginError> {

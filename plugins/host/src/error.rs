@@ -66,7 +66,7 @@ pub enum Error {
     InvalidComponent {
         /// The plugin's name when known, otherwise its file or its sha256.
         plugin: String,
-        /// What is wrong and how to fix it.
+        /// The problem and its fix.
         reason: String,
     },
 

@@ -86,8 +86,15 @@ impl PluginHost {
             plugin: "engine".to_owned(),
             message: format!("failed to start the epoch ticker thread: {error}"),
         })?;
-        let inner = HostInner { engine, linker, loaded: Mutex::new(HashMap::new()), _ticker: ticker };
-        Ok(Self { inner: Arc::new(inner) })
+        let inner = HostInner {
+            engine,
+            linker,
+            loaded: Mutex::new(HashMap::new()),
+            _ticker: ticker,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Returns the names of the built-in plugins.
@@ -123,8 +130,10 @@ impl PluginHost {
     /// Loads a user plugin from a component file; see [`PluginHost::load_bytes`].
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<PluginRef, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         self.load(&bytes, &path.display().to_string())
     }
 
@@ -170,11 +179,20 @@ impl PluginHost {
 
     fn load(&self, bytes: &[u8], label: &str) -> Result<PluginRef, Error> {
         let sha256 = sha256_hex(bytes);
-        if let Some(plugin) = self.inner.loaded.lock().expect("plugin cache lock").get(&sha256) {
+        if let Some(plugin) = self
+            .inner
+            .loaded
+            .lock()
+            .expect("plugin cache lock")
+            .get(&sha256)
+        {
             return Ok(plugin.clone());
         }
 
-        let invalid = |reason: String| Error::InvalidComponent { plugin: label.to_owned(), reason };
+        let invalid = |reason: String| Error::InvalidComponent {
+            plugin: label.to_owned(),
+            reason,
+        };
         let component = Component::new(&self.inner.engine, bytes).map_err(|error| {
             invalid(format!(
                 "{error:#}; a plugin must be a WebAssembly component, such as a \
@@ -190,9 +208,13 @@ impl PluginHost {
             )));
         }
 
-        // Calling `info` needs a placeholder identity until the plugin has told its name.
+        // Calling `info` needs a placeholder identity because the plugin's name is not known yet.
         let placeholder = PluginRef {
-            id: PluginId { name: label.to_owned(), version: String::new(), sha256: sha256.clone() },
+            id: PluginId {
+                name: label.to_owned(),
+                version: String::new(),
+                sha256: sha256.clone(),
+            },
             info: PluginInfo {
                 name: label.to_owned(),
                 version: String::new(),
@@ -210,11 +232,22 @@ impl PluginHost {
         })?;
         check_info(&info, &imports).map_err(invalid)?;
         check_world(&mut sandbox, &instance, info.kind).map_err(|reason| {
-            Error::InvalidComponent { plugin: info.name.clone(), reason }
+            Error::InvalidComponent {
+                plugin: info.name.clone(),
+                reason,
+            }
         })?;
 
-        let id = PluginId { name: info.name.clone(), version: info.version.clone(), sha256 };
-        let plugin = PluginRef { id, info, component };
+        let id = PluginId {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            sha256,
+        };
+        let plugin = PluginRef {
+            id,
+            info,
+            component,
+        };
         tracing::debug!(plugin = %plugin.id, "loaded plugin");
         let mut loaded = self.inner.loaded.lock().expect("plugin cache lock");
         loaded.insert(plugin.id.sha256.clone(), plugin.clone());
@@ -237,9 +270,9 @@ impl PluginHost {
 
 fn is_types_only(engine: &Engine, item: &ComponentItem) -> bool {
     match item {
-        ComponentItem::ComponentInstance(instance) => {
-            instance.exports(engine).all(|(_, export)| matches!(export.ty, ComponentItem::Type(_)))
-        }
+        ComponentItem::ComponentInstance(instance) => instance
+            .exports(engine)
+            .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_))),
         ComponentItem::Type(_) => true,
         _ => false,
     }
@@ -259,7 +292,10 @@ fn call_info(sandbox: &mut Sandbox, instance: &Instance) -> Result<PluginInfo, E
 fn check_info(info: &PluginInfo, imports: &[String]) -> Result<(), String> {
     let name_is_valid = !info.name.is_empty()
         && info.name.len() <= 64
-        && info.name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
+        && info
+            .name
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
     if !name_is_valid {
         return Err(format!(
             "its info reports the name {:?}; use 1 to 64 lowercase letters, digits or `-`",
@@ -267,7 +303,10 @@ fn check_info(info: &PluginInfo, imports: &[String]) -> Result<(), String> {
         ));
     }
     if info.version.trim().is_empty() {
-        return Err(format!("plugin `{}` reports an empty version; use a semantic version such as 0.1.0", info.name));
+        return Err(format!(
+            "plugin `{}` reports an empty version; use a semantic version such as 0.1.0",
+            info.name
+        ));
     }
     let defaults: Result<serde_json::Map<String, serde_json::Value>, _> =
         serde_json::from_str(&info.default_settings);
@@ -321,7 +360,10 @@ impl EpochTicker {
                     engine.increment_epoch();
                 }
             })?;
-        Ok(Self { stop: Some(stop), thread: Some(thread) })
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 }
 

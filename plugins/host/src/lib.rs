@@ -1,7 +1,7 @@
 //! Runs Topica's WebAssembly plugins under wasmtime, each in its own sandbox.
 //!
 //! Plugins are components for the worlds in `plugins/wit/topica.wit`: tokenizers, token
-//! filters, corpus filters and topic models. A [`PluginHost`] holds one engine, compiles each
+//! filters, corpus filters and topic models. A [`PluginHost`] has one engine, compiles each
 //! component once (cached by its SHA-256), and embeds the built-in plugins. Every instance
 //! runs in its own store with no imports except the topic model's progress callback, so it
 //! has no file system, network or clock, and every call runs under the memory limit and

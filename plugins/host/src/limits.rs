@@ -24,7 +24,7 @@ const MAX_TABLE_ELEMENTS: usize = 1_000_000;
 /// Limits that every plugin call runs under. Check them with [`SandboxLimits::validate`];
 /// the plugin handles do this when they are created.
 ///
-/// What these limits do not cover: the host's own memory, which holds the inputs, a copy
+/// What these limits do not cover: the host's own memory, which contains the inputs, a copy
 /// of each call's results while they are lifted out of the plugin, and the compiled code;
 /// the wasm stack, which wasmtime caps on its own (512 KiB by default); and the time spent
 /// compiling a component or copying arguments before the plugin starts running.
@@ -44,12 +44,18 @@ pub struct SandboxLimits {
 impl SandboxLimits {
     /// Returns the default limits for text steps: 512 MiB and 60 s per call.
     pub fn text() -> Self {
-        Self { memory_bytes: 512 * MIB, deadline: Duration::from_secs(60) }
+        Self {
+            memory_bytes: 512 * MIB,
+            deadline: Duration::from_secs(60),
+        }
     }
 
     /// Returns the default limits for training and inference: 2 GiB and 4 hours per call.
     pub fn training() -> Self {
-        Self { memory_bytes: 2048 * MIB, deadline: Duration::from_secs(4 * 60 * 60) }
+        Self {
+            memory_bytes: 2048 * MIB,
+            deadline: Duration::from_secs(4 * 60 * 60),
+        }
     }
 
     /// Sets the memory limit in bytes.
@@ -108,7 +114,11 @@ pub(crate) struct SandboxLimiter {
 
 impl SandboxLimiter {
     pub(crate) fn new(memory_limit: usize) -> Self {
-        Self { memory_limit, memory_used: 0, denied: None }
+        Self {
+            memory_limit,
+            memory_used: 0,
+            denied: None,
+        }
     }
 
     pub(crate) fn memory_limit(&self) -> usize {
@@ -131,7 +141,10 @@ impl ResourceLimiter for SandboxLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> WasmtimeResult<bool> {
-        let total = self.memory_used.saturating_sub(current).saturating_add(desired);
+        let total = self
+            .memory_used
+            .saturating_sub(current)
+            .saturating_add(desired);
         let within_declared_maximum = maximum.is_none_or(|maximum| desired <= maximum);
         if total > self.memory_limit || !within_declared_maximum {
             self.denied = Some(total);
@@ -164,7 +177,10 @@ mod tests {
 
     #[test]
     fn memory_below_minimum_is_rejected() {
-        let error = SandboxLimits::text().with_memory_bytes(1024).validate().unwrap_err();
+        let error = SandboxLimits::text()
+            .with_memory_bytes(1024)
+            .validate()
+            .unwrap_err();
         assert!(error.to_string().contains("memory_bytes"), "{error}");
         assert!(error.to_string().contains("1024"), "{error}");
     }

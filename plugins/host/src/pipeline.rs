@@ -43,7 +43,7 @@ impl From<PluginRef> for StepPlugin {
     }
 }
 
-/// What a pipeline records about one step, enough to rerun it exactly.
+/// Record of one step of a pipeline, enough to rerun it exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// Name, version and component hash of the plugin.
@@ -101,12 +101,17 @@ impl TextPipeline {
             };
             check_kind(index, &plugin)?;
             let settings = effective_settings(index, &plugin, settings.as_ref())?;
-            let record = StepRecord { plugin: plugin.id().clone(), kind: plugin.kind(), settings };
+            let record = StepRecord {
+                plugin: plugin.id().clone(),
+                kind: plugin.kind(),
+                settings,
+            };
             resolved.push((plugin, record));
         }
         if resolved.is_empty() {
             return Err(Error::InvalidPipeline(
-                "the pipeline has no steps; start it with a tokenizer such as `tokenizer`".to_owned(),
+                "the pipeline has no steps; start it with a tokenizer such as `tokenizer`"
+                    .to_owned(),
             ));
         }
 
@@ -136,7 +141,10 @@ impl TextPipeline {
 
     /// Returns each step's plugin identity, kind and effective settings, in order.
     pub fn steps(&self) -> Vec<StepRecord> {
-        self.steps.iter().map(|(_, record)| record.clone()).collect()
+        self.steps
+            .iter()
+            .map(|(_, record)| record.clone())
+            .collect()
     }
 
     /// Returns the lowercase hex SHA-256 of the steps' names, versions, component hashes
@@ -178,8 +186,20 @@ impl TextPipeline {
         let steps = self.steps.len();
         let total = texts.len();
         let mut report = |step: usize, phase: &'static str, done: usize, plugin: &str| {
-            let keep_going = progress(&PipelineProgress { step, steps, phase, done, total });
-            if keep_going { Ok(()) } else { Err(Error::Cancelled { plugin: plugin.to_owned() }) }
+            let keep_going = progress(&PipelineProgress {
+                step,
+                steps,
+                phase,
+                done,
+                total,
+            });
+            if keep_going {
+                Ok(())
+            } else {
+                Err(Error::Cancelled {
+                    plugin: plugin.to_owned(),
+                })
+            }
         };
 
         let mut docs = Vec::with_capacity(total);
@@ -226,9 +246,14 @@ impl TextPipeline {
 
     /// Creates and configures a fresh instance of every step.
     fn instantiate(&self) -> Result<(Tokenizer, Vec<Filter>), Error> {
-        let (first, rest) = self.steps.split_first().expect("a pipeline has at least one step");
+        let (first, rest) = self
+            .steps
+            .split_first()
+            .expect("a pipeline has at least one step");
         let (plugin, record) = first;
-        let tokenizer = self.host.tokenizer(plugin, &record.settings.to_string(), &self.limits)?;
+        let tokenizer = self
+            .host
+            .tokenizer(plugin, &record.settings.to_string(), &self.limits)?;
 
         let mut filters = Vec::with_capacity(rest.len());
         for (plugin, record) in rest {
@@ -275,7 +300,11 @@ fn check_kind(index: usize, plugin: &PluginRef) -> Result<(), Error> {
 /// Overlays the step's settings on the plugin's defaults. Keys the plugin does not know stay,
 /// so that `configure` rejects them by name.
 fn effective_settings(index: usize, plugin: &PluginRef, settings: &str) -> Result<Value, Error> {
-    let settings = if settings.trim().is_empty() { "{}" } else { settings };
+    let settings = if settings.trim().is_empty() {
+        "{}"
+    } else {
+        settings
+    };
     let overrides: Map<String, Value> = serde_json::from_str(settings).map_err(|error| {
         Error::InvalidPipeline(format!(
             "the settings of step {index} (`{}`) are not a JSON object: {error}; got {settings:?}",
@@ -310,7 +339,13 @@ fn canonical_json(value: &Value) -> String {
             keys.sort();
             let fields: Vec<String> = keys
                 .into_iter()
-                .map(|key| format!("{}:{}", Value::String(key.clone()), canonical_json(&map[key])))
+                .map(|key| {
+                    format!(
+                        "{}:{}",
+                        Value::String(key.clone()),
+                        canonical_json(&map[key])
+                    )
+                })
                 .collect();
             format!("{{{}}}", fields.join(","))
         }
@@ -328,7 +363,12 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_nested_keys() {
-        let value: Value = serde_json::from_str(r#"{"b": 1, "a": {"d": [2, {"f": 3, "e": 4}], "c": "x"}}"#).unwrap();
-        assert_eq!(canonical_json(&value), r#"{"a":{"c":"x","d":[2,{"e":4,"f":3}]},"b":1}"#);
+        let value: Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"d": [2, {"f": 3, "e": 4}], "c": "x"}}"#)
+                .unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":{"c":"x","d":[2,{"e":4,"f":3}]},"b":1}"#
+        );
     }
 }

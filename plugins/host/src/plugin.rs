@@ -8,7 +8,7 @@ use wasmtime::component::Component;
 
 use crate::bindings::types;
 
-/// What a plugin does, which fixes the WIT world it implements.
+/// Kind of plugin, which fixes the WIT world it implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PluginKind {

@@ -36,7 +36,7 @@ pub(crate) struct Sandbox {
 }
 
 impl Sandbox {
-    /// Creates a store with the limits; the caller instantiates with [`Sandbox::call`].
+    /// Creates a store under `limits`. The caller then calls [`Sandbox::instantiate`].
     pub(crate) fn new(
         host: Arc<HostInner>,
         plugin: &PluginRef,
@@ -51,7 +51,13 @@ impl Sandbox {
         let mut store = Store::new(&host.engine, data);
         store.limiter(|data| &mut data.limiter);
         store.epoch_deadline_trap();
-        Ok(Self { store, plugin: plugin.clone(), limits: limits.clone(), unusable: false, _host: host })
+        Ok(Self {
+            store,
+            plugin: plugin.clone(),
+            limits: limits.clone(),
+            unusable: false,
+            _host: host,
+        })
     }
 
     /// Instantiates the plugin's component in this store, under the deadline.
@@ -66,7 +72,9 @@ impl Sandbox {
         call: impl FnOnce(&mut Store<StoreData>) -> wasmtime::Result<Result<R, types::PluginError>>,
     ) -> Result<R, Error> {
         if self.unusable {
-            return Err(Error::InstanceUnusable { plugin: self.plugin.name().to_owned() });
+            return Err(Error::InstanceUnusable {
+                plugin: self.plugin.name().to_owned(),
+            });
         }
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
         self.store.data_mut().limiter.clear_denied();
@@ -87,19 +95,31 @@ impl Sandbox {
         if self.store.data().stop_requested {
             return Error::Cancelled { plugin };
         }
-        Error::Plugin { plugin, error: error.into() }
+        Error::Plugin {
+            plugin,
+            error: error.into(),
+        }
     }
 
     fn trap_error(&self, error: &wasmtime::Error) -> Error {
         let plugin = self.plugin.name().to_owned();
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return Error::TimedOut { plugin, deadline: self.limits.deadline };
+            return Error::TimedOut {
+                plugin,
+                deadline: self.limits.deadline,
+            };
         }
         let limiter = &self.store.data().limiter;
         if let Some(requested) = limiter.denied() {
-            return Error::OutOfMemory { plugin, limit: limiter.memory_limit(), requested };
+            return Error::OutOfMemory {
+                plugin,
+                limit: limiter.memory_limit(),
+                requested,
+            };
         }
         if let Some(trap) = error.downcast_ref::<Trap>() {
+            // NOTE: a Rust plugin's panic message is lost, because wasm32-unknown-unknown has no
+            // stderr, so a panic reaches the host only as an `unreachable` trap.
             // The backtrace names functions only when the plugin kept its name section.
             let message = match error.downcast_ref::<WasmBacktrace>() {
                 Some(backtrace) => format!("{trap}\n{backtrace}"),
@@ -107,6 +127,9 @@ impl Sandbox {
             };
             return Error::Trapped { plugin, message };
         }
-        Error::Runtime { plugin, message: format!("{error:?}") }
+        Error::Runtime {
+            plugin,
+            message: format!("{error:?}"),
+        }
     }
 }

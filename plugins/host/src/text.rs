@@ -15,7 +15,11 @@ pub(crate) fn expect_kind(plugin: &PluginRef, expected: PluginKind) -> Result<()
     if plugin.kind() == expected {
         return Ok(());
     }
-    Err(Error::WrongKind { plugin: plugin.name().to_owned(), expected, found: plugin.kind() })
+    Err(Error::WrongKind {
+        plugin: plugin.name().to_owned(),
+        expected,
+        found: plugin.kind(),
+    })
 }
 
 /// Creates a sandbox for `plugin` and instantiates it, then builds the world's typed bindings
@@ -24,14 +28,18 @@ fn instantiate<B>(
     host: Arc<HostInner>,
     plugin: &PluginRef,
     limits: &SandboxLimits,
-    bind: impl FnOnce(&mut wasmtime::Store<crate::sandbox::StoreData>, &wasmtime::component::Instance) -> wasmtime::Result<B>,
+    bind: impl FnOnce(
+        &mut wasmtime::Store<crate::sandbox::StoreData>,
+        &wasmtime::component::Instance,
+    ) -> wasmtime::Result<B>,
 ) -> Result<(Sandbox, B), Error> {
     let mut sandbox = Sandbox::new(host.clone(), plugin, limits)?;
     let instance = sandbox.instantiate(&host)?;
-    let bindings = bind(&mut sandbox.store, &instance).map_err(|error| Error::InvalidComponent {
-        plugin: plugin.name().to_owned(),
-        reason: format!("{error:#}"),
-    })?;
+    let bindings =
+        bind(&mut sandbox.store, &instance).map_err(|error| Error::InvalidComponent {
+            plugin: plugin.name().to_owned(),
+            reason: format!("{error:#}"),
+        })?;
     Ok((sandbox, bindings))
 }
 
@@ -49,10 +57,9 @@ impl Tokenizer {
         limits: &SandboxLimits,
     ) -> Result<Self, Error> {
         expect_kind(plugin, PluginKind::Tokenizer)?;
-        let (mut sandbox, bindings) =
-            instantiate(host, plugin, limits, |store, instance| {
-                bindings::tokenizer::Tokenizer::new(store, instance)
-            })?;
+        let (mut sandbox, bindings) = instantiate(host, plugin, limits, |store, instance| {
+            bindings::tokenizer::Tokenizer::new(store, instance)
+        })?;
         sandbox.call(|store| bindings.call_configure(store, settings))?;
         Ok(Self { sandbox, bindings })
     }
@@ -60,7 +67,8 @@ impl Tokenizer {
     /// Splits each text into tokens, in one call under one deadline.
     pub fn tokenize(&mut self, texts: &[String]) -> Result<Vec<Vec<String>>, Error> {
         let bindings = &self.bindings;
-        self.sandbox.call(|store| bindings.call_tokenize(store, texts))
+        self.sandbox
+            .call(|store| bindings.call_tokenize(store, texts))
     }
 
     /// Returns the plugin this instance runs.
@@ -83,10 +91,9 @@ impl TokenFilter {
         limits: &SandboxLimits,
     ) -> Result<Self, Error> {
         expect_kind(plugin, PluginKind::TokenFilter)?;
-        let (mut sandbox, bindings) =
-            instantiate(host, plugin, limits, |store, instance| {
-                bindings::token_filter::TokenFilter::new(store, instance)
-            })?;
+        let (mut sandbox, bindings) = instantiate(host, plugin, limits, |store, instance| {
+            bindings::token_filter::TokenFilter::new(store, instance)
+        })?;
         sandbox.call(|store| bindings.call_configure(store, settings))?;
         Ok(Self { sandbox, bindings })
     }
@@ -118,10 +125,9 @@ impl CorpusFilter {
         limits: &SandboxLimits,
     ) -> Result<Self, Error> {
         expect_kind(plugin, PluginKind::CorpusFilter)?;
-        let (mut sandbox, bindings) =
-            instantiate(host, plugin, limits, |store, instance| {
-                bindings::corpus_filter::CorpusFilter::new(store, instance)
-            })?;
+        let (mut sandbox, bindings) = instantiate(host, plugin, limits, |store, instance| {
+            bindings::corpus_filter::CorpusFilter::new(store, instance)
+        })?;
         sandbox.call(|store| bindings.call_configure(store, settings))?;
         Ok(Self { sandbox, bindings })
     }

@@ -14,8 +14,8 @@ pub use crate::bindings::topic_model::topica::plugin::topic_model_types::{
     InferRequest, TopicState, TrainRequest, TrainedModel,
 };
 
-/// A topic-model instance. Each instance keeps the memory its calls grew, so create a new one
-/// for each training run of a sweep; several instances can train in parallel on different
+/// A topic-model instance. An instance keeps the memory its calls grew, so create a new one
+/// for each training run of a sweep. Several instances can train in parallel on different
 /// threads.
 pub struct TopicModel {
     sandbox: Sandbox,
@@ -40,9 +40,9 @@ impl TopicModel {
     }
 
     /// Trains a model. The plugin calls `progress(iteration, total, log_likelihood)` as it
-    /// goes; when `progress` returns false the plugin is asked to stop, and a plugin that then
-    /// returns an error is reported as [`Error::Cancelled`]. The call runs under the
-    /// instance's deadline, so long training needs [`SandboxLimits::training`] or longer.
+    /// goes. When `progress` returns false, the plugin is asked to stop, and an error it then
+    /// returns is reported as [`Error::Cancelled`]. The call runs under the instance's
+    /// deadline, so long training needs [`SandboxLimits::training`] or a longer deadline.
     pub fn train(
         &mut self,
         request: &TrainRequest,
@@ -50,7 +50,9 @@ impl TopicModel {
     ) -> Result<TrainedModel, Error> {
         self.sandbox.store.data_mut().progress = Some(Box::new(progress));
         let bindings = &self.bindings;
-        let result = self.sandbox.call(|store| bindings.call_train(store, request));
+        let result = self
+            .sandbox
+            .call(|store| bindings.call_train(store, request));
         self.sandbox.store.data_mut().progress = None;
         result
     }
@@ -63,7 +65,8 @@ impl TopicModel {
         request: &InferRequest,
     ) -> Result<Vec<Vec<f64>>, Error> {
         let bindings = &self.bindings;
-        self.sandbox.call(|store| bindings.call_infer(store, topics, request))
+        self.sandbox
+            .call(|store| bindings.call_infer(store, topics, request))
     }
 
     /// Returns the plugin this instance runs.

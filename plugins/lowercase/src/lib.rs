@@ -9,10 +9,10 @@ wit_bindgen::generate!({ world: "token-filter", path: "../wit" });
 
 use topica::plugin::types::PluginKind;
 
-/// The settings object, which has no fields; any field is rejected.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = "{}";
 
+/// The settings object, which has no fields; any field is rejected.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {}
@@ -42,7 +42,6 @@ impl Guest for Lowercase {
         Ok(lowercased)
     }
 }
-
 
 /// Parses the settings JSON object; an error names the field and the rejected value.
 fn parse_settings(json: &str) -> Result<Settings, PluginError> {

@@ -1,7 +1,7 @@
 //! Built-in corpus filter that joins frequent collocations into one token with gensim's
 //! `Phrases` semantics, so `new york` becomes `new_york` when the bigram scores above
-//! `threshold`. The statistics and scoring live in `topica_core::phrases`; this plugin only
-//! wires the corpus-filter contract to them: `fit` adds every document of a batch to the
+//! `threshold`. The statistics and scoring live in `topica_core::phrases`, and this plugin only
+//! connects them to the corpus-filter world. `fit` adds every document of a batch to the
 //! counts, and `apply` rewrites a batch with the fitted model.
 
 use std::cell::RefCell;
@@ -13,10 +13,10 @@ wit_bindgen::generate!({ world: "corpus-filter", path: "../wit" });
 
 use topica::plugin::types::PluginKind;
 
-/// The plugin's settings, parsed from the JSON passed to `configure`, with gensim's defaults.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"min_count":5,"threshold":10.0,"delimiter":"_","connector_words":[],"max_vocab_size":2000000}"#;
 
+/// The plugin's settings, parsed from the JSON passed to `configure`, with gensim's defaults.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -101,11 +101,11 @@ fn with_model<R>(action: impl FnOnce(&mut Phrases) -> R) -> Result<R, PluginErro
     MODEL.with(|model| match model.borrow_mut().as_mut() {
         Some(model) => Ok(action(model)),
         None => Err(PluginError::Failed(
-            "phrases was called before configure; call configure with the settings first".to_owned(),
+            "phrases was called before configure; call configure with the settings first"
+                .to_owned(),
         )),
     })
 }
-
 
 /// Parses the settings JSON object; an error names the field and the rejected value.
 fn parse_settings(json: &str) -> Result<Settings, PluginError> {

@@ -34,10 +34,10 @@ const LANGUAGES: [(&str, Algorithm); 18] = [
     ("turkish", Algorithm::Turkish),
 ];
 
-/// The stemmer's settings, parsed from the JSON passed to `configure`.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"language":"english"}"#;
 
+/// The stemmer's settings, parsed from the JSON passed to `configure`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
@@ -47,7 +47,9 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { language: "english".to_owned() }
+        Self {
+            language: "english".to_owned(),
+        }
     }
 }
 
@@ -96,13 +98,16 @@ impl Guest for SnowballStemmer {
             let stemmer = current.borrow();
             let stemmed = docs
                 .into_iter()
-                .map(|doc| doc.iter().map(|token| stemmer.stem(token).into_owned()).collect())
+                .map(|doc| {
+                    doc.iter()
+                        .map(|token| stemmer.stem(token).into_owned())
+                        .collect()
+                })
                 .collect();
             Ok(stemmed)
         })
     }
 }
-
 
 /// Parses the settings JSON object; an error names the field and the rejected value.
 fn parse_settings(json: &str) -> Result<Settings, PluginError> {

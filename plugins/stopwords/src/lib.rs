@@ -19,10 +19,10 @@ use topica::plugin::types::PluginKind;
 const ENGLISH: &str = include_str!("../lists/english.txt");
 const ITALIAN: &str = include_str!("../lists/italian.txt");
 
-/// A bundled stopword list.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"languages":["english","italian"],"extra":[]}"#;
 
+/// A bundled stopword list.
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Language {
@@ -45,7 +45,7 @@ impl Language {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct Settings {
-    /// Bundled lists to use (default `["english", "italian"]`; may be empty).
+    /// Bundled lists to use (default `["english", "italian"]`, and it may be empty).
     languages: Vec<Language>,
     /// Further words to remove, matched case-insensitively (default none).
     extra: Vec<String>,
@@ -53,13 +53,19 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { languages: vec![Language::English, Language::Italian], extra: Vec::new() }
+        Self {
+            languages: vec![Language::English, Language::Italian],
+            extra: Vec::new(),
+        }
     }
 }
 
 impl Settings {
     fn stopwords(&self) -> HashSet<String> {
-        let bundled = self.languages.iter().flat_map(|language| language.words().lines());
+        let bundled = self
+            .languages
+            .iter()
+            .flat_map(|language| language.words().lines());
         let extra = self.extra.iter().map(String::as_str);
         bundled
             .chain(extra)
@@ -110,7 +116,6 @@ impl Guest for Stopwords {
         })
     }
 }
-
 
 /// Parses the settings JSON object; an error names the field and the rejected value.
 fn parse_settings(json: &str) -> Result<Settings, PluginError> {

@@ -22,10 +22,10 @@ use topica::plugin::types::PluginKind;
 /// modifier letter apostrophe `ʼ` (U+02BC).
 const APOSTROPHES: [char; 3] = ['\'', '\u{2019}', '\u{02BC}'];
 
-/// Unicode normalisation form applied before segmentation.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"normalization":"nfc","split_elisions":true}"#;
 
+/// Unicode normalisation form applied before segmentation.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Normalization {
@@ -48,7 +48,10 @@ struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { normalization: Normalization::Nfc, split_elisions: true }
+        Self {
+            normalization: Normalization::Nfc,
+            split_elisions: true,
+        }
     }
 }
 
@@ -79,7 +82,10 @@ impl Guest for Tokenizer {
 
     fn tokenize(texts: Vec<String>) -> Result<Vec<Vec<String>>, PluginError> {
         let settings = SETTINGS.with(|current| current.borrow().clone());
-        Ok(texts.iter().map(|text| tokenize_text(text, &settings)).collect())
+        Ok(texts
+            .iter()
+            .map(|text| tokenize_text(text, &settings))
+            .collect())
     }
 }
 

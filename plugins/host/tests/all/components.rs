@@ -22,14 +22,22 @@ fn builtins_report_name_kind_and_version() {
         assert_eq!(plugin.kind(), kind, "{name}");
         assert!(!plugin.info().version.is_empty(), "{name}");
         assert_eq!(plugin.id().sha256.len(), 64, "{name}");
-        let defaults: serde_json::Value = serde_json::from_str(&plugin.info().default_settings).unwrap();
+        let defaults: serde_json::Value =
+            serde_json::from_str(&plugin.info().default_settings).unwrap();
         assert!(defaults.is_object(), "{name}");
     }
 }
 
 #[test]
 fn builtin_defaults_configure() {
-    for name in ["tokenizer", "lowercase", "alpha-filter", "stopwords", "stemmer", "phrases"] {
+    for name in [
+        "tokenizer",
+        "lowercase",
+        "alpha-filter",
+        "stopwords",
+        "stemmer",
+        "phrases",
+    ] {
         let plugin = host().builtin(name).unwrap();
         let defaults = plugin.info().default_settings.clone();
         let limits = topica_plugin_host::SandboxLimits::text();
@@ -45,7 +53,10 @@ fn builtin_defaults_configure() {
 #[test]
 fn misbehave_is_not_embedded() {
     assert!(PluginHost::builtin_names().all(|name| name != "misbehave"));
-    assert!(matches!(host().builtin("misbehave"), Err(Error::UnknownPlugin { .. })));
+    assert!(matches!(
+        host().builtin("misbehave"),
+        Err(Error::UnknownPlugin { .. })
+    ));
 }
 
 #[test]
@@ -70,7 +81,10 @@ fn garbage_bytes_are_invalid() {
 fn core_module_is_not_a_component() {
     // The smallest core module: magic number and version 1.
     let module = b"\0asm\x01\0\0\0";
-    assert!(matches!(host().load_bytes(module), Err(Error::InvalidComponent { .. })));
+    assert!(matches!(
+        host().load_bytes(module),
+        Err(Error::InvalidComponent { .. })
+    ));
 }
 
 #[test]
@@ -86,9 +100,9 @@ fn misbehave_loads_by_path() {
     assert_eq!(plugin.kind(), PluginKind::TokenFilter);
 }
 
-/// Returns the component file `name.wasm`'s imports that contain functions, which are the
-/// only imports that give a plugin a capability; type-only interfaces such as
-/// `topica:plugin/types` are left out.
+/// Returns the imports of the component file `name.wasm` that contain functions. Only those
+/// give a plugin a capability, so type-only interfaces such as `topica:plugin/types` are
+/// left out.
 fn function_imports(name: &str) -> Vec<String> {
     use wasmtime::component::types::ComponentItem;
 
@@ -114,7 +128,15 @@ fn function_imports(name: &str) -> Vec<String> {
 
 #[test]
 fn text_plugins_import_no_functions() {
-    for name in ["tokenizer", "lowercase", "alpha-filter", "stopwords", "stemmer", "phrases", "misbehave"] {
+    for name in [
+        "tokenizer",
+        "lowercase",
+        "alpha-filter",
+        "stopwords",
+        "stemmer",
+        "phrases",
+        "misbehave",
+    ] {
         assert_eq!(function_imports(name), Vec::<String>::new(), "{name}");
     }
 }
@@ -143,4 +165,27 @@ fn dropped_host_stops_ticker() {
     // Dropping joins the ticker thread, so this returns only if the thread stops.
     let host = PluginHost::new().unwrap();
     drop(host);
+}
+
+#[test]
+fn compilation_cache_writes_files() {
+    let directory = tempfile::tempdir().unwrap();
+    let options = topica_plugin_host::HostOptions {
+        compilation_cache: Some(directory.path().to_path_buf()),
+    };
+    let cached_host = PluginHost::with_options(options).unwrap();
+    cached_host.builtin("lowercase").unwrap();
+
+    let files = walk(directory.path());
+    assert!(files > 0, "the cache folder {} is empty", directory.path().display());
+}
+
+fn walk(path: &std::path::Path) -> usize {
+    std::fs::read_dir(path)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            if path.is_dir() { walk(&path) } else { 1 }
+        })
+        .sum()
 }

@@ -6,7 +6,10 @@ use crate::{filter, host};
 fn invalid_settings(name: &str, settings: &str) -> String {
     let plugin = host().builtin(name).unwrap();
     match host().token_filter(&plugin, settings, &SandboxLimits::text()) {
-        Err(Error::Plugin { plugin, error: PluginFailure::InvalidSettings(message) }) => {
+        Err(Error::Plugin {
+            plugin,
+            error: PluginFailure::InvalidSettings(message),
+        }) => {
             assert_eq!(plugin, name);
             message
         }
@@ -17,7 +20,10 @@ fn invalid_settings(name: &str, settings: &str) -> String {
 
 #[test]
 fn lowercase_is_unicode_aware() {
-    assert_eq!(filter("lowercase", "{}", &["Città", "PERCHÉ", "ΣΟΦΟΣ"]), ["città", "perché", "σοφος"]);
+    assert_eq!(
+        filter("lowercase", "{}", &["Città", "PERCHÉ", "ΣΟΦΟΣ"]),
+        ["città", "perché", "σοφος"]
+    );
 }
 
 #[test]
@@ -30,7 +36,10 @@ fn lowercase_rejects_settings() {
 fn alpha_filter_counts_chars_not_bytes() {
     let settings = r#"{"min_length":5}"#;
     // `città` is 5 characters but 6 bytes; `casa` is 4 characters.
-    assert_eq!(filter("alpha-filter", settings, &["città", "casa", "perché"]), ["città", "perché"]);
+    assert_eq!(
+        filter("alpha-filter", settings, &["città", "casa", "perché"]),
+        ["città", "perché"]
+    );
 }
 
 #[test]
@@ -42,61 +51,102 @@ fn alpha_filter_drops_digits_and_marks() {
 #[test]
 fn alpha_filter_max_length() {
     let settings = r#"{"min_length":2,"max_length":4}"#;
-    assert_eq!(filter("alpha-filter", settings, &["io", "casa", "città"]), ["io", "casa"]);
+    assert_eq!(
+        filter("alpha-filter", settings, &["io", "casa", "città"]),
+        ["io", "casa"]
+    );
 }
 
 #[test]
 fn alpha_filter_rejects_bad_lengths() {
     let message = invalid_settings("alpha-filter", r#"{"min_length":0}"#);
-    assert!(message.contains("min_length") && message.contains('0'), "{message}");
+    assert!(
+        message.contains("min_length") && message.contains('0'),
+        "{message}"
+    );
 
     let message = invalid_settings("alpha-filter", r#"{"min_length":5,"max_length":2}"#);
-    assert!(message.contains("max_length") && message.contains('2'), "{message}");
+    assert!(
+        message.contains("max_length") && message.contains('2'),
+        "{message}"
+    );
 
     let message = invalid_settings("alpha-filter", r#"{"min_length":"three"}"#);
-    assert!(message.contains("min_length") && message.contains("three"), "{message}");
+    assert!(
+        message.contains("min_length") && message.contains("three"),
+        "{message}"
+    );
 }
 
 #[test]
 fn stopwords_defaults_remove_both_languages() {
     let tokens = ["the", "uomo", "dell", "anno", "and", "l", "perché", "città"];
-    assert_eq!(filter("stopwords", "{}", &tokens), ["uomo", "anno", "città"]);
+    assert_eq!(
+        filter("stopwords", "{}", &tokens),
+        ["uomo", "anno", "città"]
+    );
 }
 
 #[test]
 fn stopwords_english_only() {
     let settings = r#"{"languages":["english"]}"#;
-    assert_eq!(filter("stopwords", settings, &["the", "della", "river", "s", "don"]), ["della", "river"]);
+    assert_eq!(
+        filter(
+            "stopwords",
+            settings,
+            &["the", "della", "river", "s", "don"]
+        ),
+        ["della", "river"]
+    );
 }
 
 #[test]
 fn stopwords_italian_only() {
     let settings = r#"{"languages":["italian"]}"#;
-    assert_eq!(filter("stopwords", settings, &["the", "della", "più", "città"]), ["the", "città"]);
+    assert_eq!(
+        filter("stopwords", settings, &["the", "della", "più", "città"]),
+        ["the", "città"]
+    );
 }
 
 #[test]
 fn stopwords_match_ignores_case() {
-    assert_eq!(filter("stopwords", "{}", &["The", "DELLA", "Uomo"]), ["Uomo"]);
+    assert_eq!(
+        filter("stopwords", "{}", &["The", "DELLA", "Uomo"]),
+        ["Uomo"]
+    );
 }
 
 #[test]
 fn stopwords_extra_words() {
     let settings = r#"{"languages":[],"extra":["Giornale","anno"]}"#;
-    assert_eq!(filter("stopwords", settings, &["giornale", "anno", "the", "GIORNALE"]), ["the"]);
+    assert_eq!(
+        filter(
+            "stopwords",
+            settings,
+            &["giornale", "anno", "the", "GIORNALE"]
+        ),
+        ["the"]
+    );
 }
 
 #[test]
 fn stopwords_rejects_unknown_language() {
     let message = invalid_settings("stopwords", r#"{"languages":["klingon"]}"#);
-    assert!(message.contains("languages") && message.contains("klingon"), "{message}");
+    assert!(
+        message.contains("languages") && message.contains("klingon"),
+        "{message}"
+    );
 }
 
 #[test]
 fn stemmer_english() {
     let settings = r#"{"language":"english"}"#;
     let tokens = ["running", "runs", "connection", "generously"];
-    assert_eq!(filter("stemmer", settings, &tokens), ["run", "run", "connect", "generous"]);
+    assert_eq!(
+        filter("stemmer", settings, &tokens),
+        ["run", "run", "connect", "generous"]
+    );
 }
 
 #[test]
@@ -104,12 +154,21 @@ fn stemmer_italian() {
     let settings = r#"{"language":"italian"}"#;
     let tokens = ["abbandonata", "abbandonate", "abbandonati", "città"];
     // Snowball's Italian stemmer also removes a final accented vowel.
-    assert_eq!(filter("stemmer", settings, &tokens), ["abbandon", "abbandon", "abbandon", "citt"]);
+    assert_eq!(
+        filter("stemmer", settings, &tokens),
+        ["abbandon", "abbandon", "abbandon", "citt"]
+    );
 }
 
 #[test]
 fn stemmer_rejects_unknown_language() {
     let message = invalid_settings("stemmer", r#"{"language":"latin"}"#);
-    assert!(message.contains("language") && message.contains("latin"), "{message}");
-    assert!(message.contains("italian"), "the message should list the languages: {message}");
+    assert!(
+        message.contains("language") && message.contains("latin"),
+        "{message}"
+    );
+    assert!(
+        message.contains("italian"),
+        "the message should list the languages: {message}"
+    );
 }

@@ -23,7 +23,9 @@ pub fn host() -> &'static PluginHost {
 /// Loads the test-only `misbehave` plugin from the folder the built-ins were embedded from.
 pub fn misbehave() -> PluginRef {
     let path = PathBuf::from(topica_plugin_host::PLUGIN_DIR).join("misbehave.wasm");
-    host().load_file(&path).expect("misbehave.wasm missing: run `cargo xtask plugins`")
+    host()
+        .load_file(&path)
+        .expect("misbehave.wasm missing: run `cargo xtask plugins`")
 }
 
 /// Converts string slices to owned strings.
@@ -34,7 +36,9 @@ pub fn strings(items: &[&str]) -> Vec<String> {
 /// Runs one built-in token filter with `settings` over one document.
 pub fn filter(name: &str, settings: &str, tokens: &[&str]) -> Vec<String> {
     let plugin = host().builtin(name).unwrap();
-    let mut filter = host().token_filter(&plugin, settings, &SandboxLimits::text()).unwrap();
+    let mut filter = host()
+        .token_filter(&plugin, settings, &SandboxLimits::text())
+        .unwrap();
     let mut output = filter.apply(&[strings(tokens)]).unwrap();
     output.pop().unwrap()
 }

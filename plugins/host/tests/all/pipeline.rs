@@ -14,7 +14,10 @@ const ITALIAN_CHAIN: [(&str, &str); 5] = [
 
 #[test]
 fn italian_chain() {
-    let output = run_pipeline(&ITALIAN_CHAIN, &["Dell'anno 1897, l’uomo abbandonò la città."]);
+    let output = run_pipeline(
+        &ITALIAN_CHAIN,
+        &["Dell'anno 1897, l’uomo abbandonò la città."],
+    );
     assert_eq!(output, vec![strings(&["anno", "uom", "abbandon", "citt"])]);
 }
 
@@ -25,7 +28,9 @@ fn chain_with_phrases() {
         ("lowercase", "{}"),
         ("phrases", r#"{"min_count":2,"threshold":1.0}"#),
     ];
-    let texts: Vec<String> = (0..30).map(|index| format!("New York parola{index} numero{index}")).collect();
+    let texts: Vec<String> = (0..30)
+        .map(|index| format!("New York parola{index} numero{index}"))
+        .collect();
     let pipeline = TextPipeline::new(host(), steps)
         .unwrap()
         .with_batch_size(NonZeroUsize::new(7).unwrap());
@@ -60,10 +65,14 @@ fn pipeline_id_changes_with_settings() {
 
 #[test]
 fn pipeline_id_counts_defaults() {
-    let implicit = TextPipeline::new(host(), [("tokenizer", "{}"), ("alpha-filter", "{}")]).unwrap();
+    let implicit =
+        TextPipeline::new(host(), [("tokenizer", "{}"), ("alpha-filter", "{}")]).unwrap();
     let explicit = TextPipeline::new(
         host(),
-        [("tokenizer", "{}"), ("alpha-filter", r#"{"max_length":null,"min_length":3}"#)],
+        [
+            ("tokenizer", "{}"),
+            ("alpha-filter", r#"{"max_length":null,"min_length":3}"#),
+        ],
     )
     .unwrap();
     assert_eq!(implicit.pipeline_id(), explicit.pipeline_id());
@@ -71,9 +80,18 @@ fn pipeline_id_counts_defaults() {
 
 #[test]
 fn pipeline_id_changes_with_order() {
-    let forward = TextPipeline::new(host(), [("tokenizer", "{}"), ("lowercase", "{}"), ("stemmer", "{}")]);
-    let backward = TextPipeline::new(host(), [("tokenizer", "{}"), ("stemmer", "{}"), ("lowercase", "{}")]);
-    assert_ne!(forward.unwrap().pipeline_id(), backward.unwrap().pipeline_id());
+    let forward = TextPipeline::new(
+        host(),
+        [("tokenizer", "{}"), ("lowercase", "{}"), ("stemmer", "{}")],
+    );
+    let backward = TextPipeline::new(
+        host(),
+        [("tokenizer", "{}"), ("stemmer", "{}"), ("lowercase", "{}")],
+    );
+    assert_ne!(
+        forward.unwrap().pipeline_id(),
+        backward.unwrap().pipeline_id()
+    );
 }
 
 #[test]
@@ -91,8 +109,13 @@ fn steps_record_identity() {
 #[test]
 fn first_step_must_tokenize() {
     let result = TextPipeline::new(host(), [("lowercase", "{}")]);
-    let Err(Error::InvalidPipeline(message)) = result else { panic!("expected an invalid pipeline") };
-    assert!(message.contains("lowercase") && message.contains("tokenizer"), "{message}");
+    let Err(Error::InvalidPipeline(message)) = result else {
+        panic!("expected an invalid pipeline")
+    };
+    assert!(
+        message.contains("lowercase") && message.contains("tokenizer"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -104,15 +127,22 @@ fn topic_model_is_not_a_step() {
 #[test]
 fn unknown_builtin_is_rejected() {
     let result = TextPipeline::new(host(), [("tokenizer", "{}"), ("lemmatizer", "{}")]);
-    let Err(Error::UnknownPlugin { name, builtins }) = result else { panic!("expected an unknown plugin") };
+    let Err(Error::UnknownPlugin { name, builtins }) = result else {
+        panic!("expected an unknown plugin")
+    };
     assert_eq!(name, "lemmatizer");
     assert!(builtins.contains("stopwords"), "{builtins}");
 }
 
 #[test]
 fn invalid_settings_fail_at_build() {
-    let result = TextPipeline::new(host(), [("tokenizer", "{}"), ("stemmer", r#"{"language":"latin"}"#)]);
-    let Err(error) = result else { panic!("expected invalid settings") };
+    let result = TextPipeline::new(
+        host(),
+        [("tokenizer", "{}"), ("stemmer", r#"{"language":"latin"}"#)],
+    );
+    let Err(error) = result else {
+        panic!("expected invalid settings")
+    };
     assert_eq!(error.plugin(), Some("stemmer"));
     assert!(error.to_string().contains("latin"), "{error}");
 }
@@ -120,7 +150,9 @@ fn invalid_settings_fail_at_build() {
 #[test]
 fn settings_must_be_an_object() {
     let result = TextPipeline::new(host(), [("tokenizer", "[1, 2]")]);
-    let Err(Error::InvalidPipeline(message)) = result else { panic!("expected an invalid pipeline") };
+    let Err(Error::InvalidPipeline(message)) = result else {
+        panic!("expected an invalid pipeline")
+    };
     assert!(message.contains("JSON object"), "{message}");
 }
 
@@ -136,6 +168,13 @@ fn progress_can_cancel() {
         progress.step == 0
     });
     assert!(matches!(result, Err(Error::Cancelled { ref plugin }) if plugin == "lowercase"));
-    assert_eq!(reports[..3], [(0, "tokenize", 2, 5), (0, "tokenize", 4, 5), (0, "tokenize", 5, 5)]);
+    assert_eq!(
+        reports[..3],
+        [
+            (0, "tokenize", 2, 5),
+            (0, "tokenize", 4, 5),
+            (0, "tokenize", 5, 5)
+        ]
+    );
     assert_eq!(reports[3], (1, "apply", 2, 5));
 }

@@ -6,7 +6,9 @@ use crate::{host, misbehave, strings};
 
 fn misbehaving(behaviour: &str, limits: &SandboxLimits) -> TokenFilter {
     let settings = format!(r#"{{"behaviour":"{behaviour}"}}"#);
-    host().token_filter(&misbehave(), &settings, limits).unwrap()
+    host()
+        .token_filter(&misbehave(), &settings, limits)
+        .unwrap()
 }
 
 #[test]
@@ -26,13 +28,20 @@ fn loop_times_out() {
     let result = filter.apply(&[strings(&["a"])]);
     let elapsed = started.elapsed();
 
-    let Err(Error::TimedOut { plugin, deadline: reported }) = result else {
+    let Err(Error::TimedOut {
+        plugin,
+        deadline: reported,
+    }) = result
+    else {
         panic!("expected a timeout, got {result:?}");
     };
     assert_eq!(plugin, "misbehave");
     assert_eq!(reported, deadline);
     assert!(elapsed >= deadline, "stopped after {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(1), "stopped after {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "stopped after {elapsed:?}"
+    );
 }
 
 #[test]
@@ -40,7 +49,10 @@ fn instance_unusable_after_timeout() {
     let limits = SandboxLimits::text().with_deadline(Duration::from_millis(50));
     let mut filter = misbehaving("loop", &limits);
     assert!(matches!(filter.apply(&[]), Err(Error::TimedOut { .. })));
-    assert!(matches!(filter.apply(&[]), Err(Error::InstanceUnusable { .. })));
+    assert!(matches!(
+        filter.apply(&[]),
+        Err(Error::InstanceUnusable { .. })
+    ));
 }
 
 #[test]
@@ -49,7 +61,12 @@ fn allocation_runs_out_of_memory() {
     let limits = SandboxLimits::text().with_memory_bytes(limit);
     let mut filter = misbehaving("allocate", &limits);
     let result = filter.apply(&[strings(&["a"])]);
-    let Err(Error::OutOfMemory { plugin, limit: reported, requested }) = result else {
+    let Err(Error::OutOfMemory {
+        plugin,
+        limit: reported,
+        requested,
+    }) = result
+    else {
         panic!("expected out of memory, got {result:?}");
     };
     assert_eq!(plugin, "misbehave");
@@ -72,7 +89,11 @@ fn panic_traps() {
 fn plugin_error_is_passed_on() {
     let mut filter = misbehaving("fail", &SandboxLimits::text());
     let result = filter.apply(&[strings(&["a"])]);
-    let Err(Error::Plugin { plugin, error: PluginFailure::Failed(message) }) = result else {
+    let Err(Error::Plugin {
+        plugin,
+        error: PluginFailure::Failed(message),
+    }) = result
+    else {
         panic!("expected a plugin error, got {result:?}");
     };
     assert_eq!(plugin, "misbehave");
@@ -83,12 +104,23 @@ fn plugin_error_is_passed_on() {
 
 #[test]
 fn invalid_settings_name_the_field() {
-    let result = host().token_filter(&misbehave(), r#"{"behaviour":"explode"}"#, &SandboxLimits::text());
-    let Err(Error::Plugin { plugin, error: PluginFailure::InvalidSettings(message) }) = result else {
+    let result = host().token_filter(
+        &misbehave(),
+        r#"{"behaviour":"explode"}"#,
+        &SandboxLimits::text(),
+    );
+    let Err(Error::Plugin {
+        plugin,
+        error: PluginFailure::InvalidSettings(message),
+    }) = result
+    else {
         panic!("expected invalid settings");
     };
     assert_eq!(plugin, "misbehave");
-    assert!(message.contains("behaviour") && message.contains("explode"), "{message}");
+    assert!(
+        message.contains("behaviour") && message.contains("explode"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -105,7 +137,12 @@ fn invalid_limits_are_rejected() {
 #[test]
 fn wrong_kind_is_rejected() {
     let result = host().tokenizer(&misbehave(), "{}", &SandboxLimits::text());
-    let Err(Error::WrongKind { plugin, expected, found }) = result else {
+    let Err(Error::WrongKind {
+        plugin,
+        expected,
+        found,
+    }) = result
+    else {
         panic!("expected a wrong kind");
     };
     assert_eq!(plugin, "misbehave");

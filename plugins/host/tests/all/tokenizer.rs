@@ -4,8 +4,14 @@ use crate::{host, strings};
 
 fn tokenize(settings: &str, text: &str) -> Vec<String> {
     let plugin = host().builtin("tokenizer").unwrap();
-    let mut tokenizer = host().tokenizer(&plugin, settings, &SandboxLimits::text()).unwrap();
-    tokenizer.tokenize(&[text.to_owned()]).unwrap().pop().unwrap()
+    let mut tokenizer = host()
+        .tokenizer(&plugin, settings, &SandboxLimits::text())
+        .unwrap();
+    tokenizer
+        .tokenize(&[text.to_owned()])
+        .unwrap()
+        .pop()
+        .unwrap()
 }
 
 #[test]
@@ -13,7 +19,10 @@ fn italian_elisions_split() {
     assert_eq!(tokenize("{}", "l'uomo"), ["l", "uomo"]);
     assert_eq!(tokenize("{}", "dell'anno"), ["dell", "anno"]);
     assert_eq!(tokenize("{}", "all’epoca"), ["all", "epoca"]);
-    assert_eq!(tokenize("{}", "L’Italia e l'America"), ["L", "Italia", "e", "l", "America"]);
+    assert_eq!(
+        tokenize("{}", "L’Italia e l'America"),
+        ["L", "Italia", "e", "l", "America"]
+    );
 }
 
 #[test]
@@ -23,7 +32,10 @@ fn english_contractions_split() {
 
 #[test]
 fn elisions_kept_when_disabled() {
-    assert_eq!(tokenize(r#"{"split_elisions":false}"#, "dell'anno"), ["dell'anno"]);
+    assert_eq!(
+        tokenize(r#"{"split_elisions":false}"#, "dell'anno"),
+        ["dell'anno"]
+    );
 }
 
 #[test]
@@ -45,7 +57,10 @@ fn nfkc_folds_ligatures() {
 #[test]
 fn punctuation_dropped_digits_kept() {
     let tokens = tokenize("{}", "Roma, 12 marzo 1897: «Il Re» — (3.5%) ... fine!");
-    assert_eq!(tokens, ["Roma", "12", "marzo", "1897", "Il", "Re", "3.5", "fine"]);
+    assert_eq!(
+        tokens,
+        ["Roma", "12", "marzo", "1897", "Il", "Re", "3.5", "fine"]
+    );
 }
 
 #[test]
@@ -56,16 +71,27 @@ fn case_is_kept() {
 #[test]
 fn batch_keeps_order_and_empty_texts() {
     let plugin = host().builtin("tokenizer").unwrap();
-    let mut tokenizer = host().tokenizer(&plugin, "{}", &SandboxLimits::text()).unwrap();
-    let output = tokenizer.tokenize(&strings(&["uno due", "", "tre"])).unwrap();
-    assert_eq!(output, vec![strings(&["uno", "due"]), vec![], strings(&["tre"])]);
+    let mut tokenizer = host()
+        .tokenizer(&plugin, "{}", &SandboxLimits::text())
+        .unwrap();
+    let output = tokenizer
+        .tokenize(&strings(&["uno due", "", "tre"]))
+        .unwrap();
+    assert_eq!(
+        output,
+        vec![strings(&["uno", "due"]), vec![], strings(&["tre"])]
+    );
 }
 
 #[test]
 fn unknown_setting_is_rejected() {
     let plugin = host().builtin("tokenizer").unwrap();
     let result = host().tokenizer(&plugin, r#"{"lowercase":true}"#, &SandboxLimits::text());
-    let Err(Error::Plugin { plugin, error: PluginFailure::InvalidSettings(message) }) = result else {
+    let Err(Error::Plugin {
+        plugin,
+        error: PluginFailure::InvalidSettings(message),
+    }) = result
+    else {
         panic!("expected invalid settings");
     };
     assert_eq!(plugin, "tokenizer");
@@ -75,8 +101,16 @@ fn unknown_setting_is_rejected() {
 #[test]
 fn wrong_setting_type_names_field_and_value() {
     let plugin = host().builtin("tokenizer").unwrap();
-    let result = host().tokenizer(&plugin, r#"{"split_elisions":"yes"}"#, &SandboxLimits::text());
-    let Err(Error::Plugin { error: PluginFailure::InvalidSettings(message), .. }) = result else {
+    let result = host().tokenizer(
+        &plugin,
+        r#"{"split_elisions":"yes"}"#,
+        &SandboxLimits::text(),
+    );
+    let Err(Error::Plugin {
+        error: PluginFailure::InvalidSettings(message),
+        ..
+    }) = result
+    else {
         panic!("expected invalid settings");
     };
     assert!(message.contains("split_elisions"), "{message}");

@@ -26,7 +26,9 @@ fn request() -> TrainRequest {
 #[test]
 fn train_reports_progress_and_shapes() {
     let plugin = host().builtin("lda").unwrap();
-    let mut model = host().topic_model(&plugin, &SandboxLimits::training()).unwrap();
+    let mut model = host()
+        .topic_model(&plugin, &SandboxLimits::training())
+        .unwrap();
     let calls = Arc::new(Mutex::new(Vec::new()));
     let recorded = Arc::clone(&calls);
 
@@ -50,7 +52,9 @@ fn train_reports_progress_and_shapes() {
 #[test]
 fn infer_returns_distributions() {
     let plugin = host().builtin("lda").unwrap();
-    let mut model = host().topic_model(&plugin, &SandboxLimits::training()).unwrap();
+    let mut model = host()
+        .topic_model(&plugin, &SandboxLimits::training())
+        .unwrap();
     let request = request();
     let trained = model.train(&request, |_, _, _| true).unwrap();
 
@@ -61,19 +65,28 @@ fn infer_returns_distributions() {
         alpha: trained.alpha,
         eta: trained.eta,
     };
-    let infer = InferRequest { iterations: 20, seed: 1, docs: vec![vec![(0, 4)], vec![(5, 4)]] };
+    let infer = InferRequest {
+        iterations: 20,
+        seed: 1,
+        docs: vec![vec![(0, 4)], vec![(5, 4)]],
+    };
     let distributions = model.infer(&topics, &infer).unwrap();
     assert_eq!(distributions.len(), 2);
     for distribution in &distributions {
         assert_eq!(distribution.len(), 2);
-        assert!((distribution.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{distribution:?}");
+        assert!(
+            (distribution.iter().sum::<f64>() - 1.0).abs() < 1e-9,
+            "{distribution:?}"
+        );
     }
 }
 
 #[test]
 fn progress_false_cancels() {
     let plugin = host().builtin("lda").unwrap();
-    let mut model = host().topic_model(&plugin, &SandboxLimits::training()).unwrap();
+    let mut model = host()
+        .topic_model(&plugin, &SandboxLimits::training())
+        .unwrap();
     let result = model.train(&request(), |_, _, _| false);
     match result {
         Err(Error::Cancelled { plugin }) => assert_eq!(plugin, "lda"),

@@ -14,10 +14,10 @@ wit_bindgen::generate!({ world: "token-filter", path: "../../wit" });
 
 use topica::plugin::types::PluginKind;
 
-/// What `apply` does.
 /// Default settings, as `info` reports them.
 const DEFAULT_SETTINGS: &str = r#"{"behaviour":"none"}"#;
 
+/// Behaviour of `apply`.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Behaviour {
@@ -72,7 +72,9 @@ impl Guest for Misbehave {
             Behaviour::Loop => spin_forever(),
             Behaviour::Allocate => allocate_until_failure(),
             Behaviour::Panic => panic!("misbehave plugin panicked on request"),
-            Behaviour::Fail => Err(PluginError::Failed("misbehave plugin failed on request".to_owned())),
+            Behaviour::Fail => Err(PluginError::Failed(
+                "misbehave plugin failed on request".to_owned(),
+            )),
         }
     }
 }
