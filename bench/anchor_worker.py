@@ -81,7 +81,7 @@ def train_tomotopy(args: argparse.Namespace) -> dict:
         model.add_doc(text)
 
     wall_start, cpu_start = time.perf_counter(), cpu_seconds()
-    model.train(iter=args.iterations, workers=args.workers)
+    model.train(iterations=args.iterations, workers=args.workers)
     wall, cpu = time.perf_counter() - wall_start, cpu_seconds() - cpu_start
 
     topics = [[word for word, _ in model.get_topic_words(topic, top_n=args.top_n)] for topic in range(args.topics)]

@@ -38,13 +38,14 @@ fn main() {
         .map(|path| path.display().to_string())
         .collect();
     if !missing.is_empty() {
-        panic!(
-            "built-in plugins not found in {}: run `cargo xtask plugins` first (with the same \
-             CARGO_TARGET_DIR), or set TOPICA_PLUGIN_DIR to the folder that holds them; \
-             missing: {}",
+        println!(
+            "cargo::error=built-in plugins not found in {}: run `cargo xtask plugins` first (with \
+             the same CARGO_TARGET_DIR), or set TOPICA_PLUGIN_DIR to the folder that contains \
+             them. Missing: {}",
             plugin_dir.display(),
             missing.join(", ")
         );
+        return;
     }
 
     let mut source = String::from(

@@ -457,3 +457,59 @@ mod sweep_and_scoring {
         assert!(error.contains("cannot read the texts file"), "{error}");
     }
 }
+
+mod deployment {
+    use super::*;
+
+    fn required_env(name: &str, start: &str) -> String {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: start the test server with eval \"$({start} start)\""))
+    }
+
+    /// The whole pipeline with corpora in MongoDB and runs in MLflow, then scoring the model
+    /// loaded back through its registered alias.
+    #[test]
+    fn pipeline_runs_on_mongodb_and_mlflow() {
+        let mongodb = required_env("TOPICA_TEST_MONGODB_URI", "scripts/mongodb-test-server");
+        let mlflow = required_env("TOPICA_TEST_MLFLOW_URI", "scripts/mlflow-test-server");
+        let data = tempfile::tempdir().unwrap();
+        let database = format!("topica_cli_{}", std::process::id());
+        let model_name = format!("cli-test-{}", std::process::id());
+        let remote = |args: &[&str]| -> Vec<String> {
+            let mut all: Vec<String> = ["--mongodb-uri", &mongodb, "--mongodb-database", &database, "--mlflow-uri", &mlflow]
+                .iter()
+                .map(|arg| arg.to_string())
+                .collect();
+            all.extend(args.iter().map(|arg| arg.to_string()));
+            all
+        };
+        let run = |args: &[&str]| {
+            let args = remote(args);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            topica_json(data.path(), &args)
+        };
+
+        let folder = samples().join("LItalia");
+        let summary = run(&[
+            "pipeline", folder.to_str().unwrap(), "--corpus", "litalia", "--replace", "--topics", "4", "--iterations", "30",
+            "--seed", "8", "--registered-model", &model_name,
+        ]);
+        let run_id = summary["run_id"].as_str().unwrap().to_owned();
+        assert_eq!(summary["train"]["model_version"], "1");
+        assert!(!data.path().join("topica.sqlite").exists() || corpus_names(data.path()).is_empty());
+
+        let corpora = run(&["corpora"]);
+        assert_eq!(corpora[0]["name"], "litalia");
+        assert_eq!(corpora[0]["document_count"], 115);
+
+        let runs = run(&["runs"]);
+        let tracked = runs.as_array().unwrap().iter().find(|tracked| tracked["run_id"] == run_id.as_str()).unwrap();
+        assert_eq!(tracked["status"], "FINISHED");
+        assert_eq!(tracked["params"]["num_topics"], "4");
+        assert!(tracked["metrics"]["coherence_c_v"].as_f64().unwrap().is_finite());
+
+        run(&["model", "promote", "--name", &model_name, "--version", "1"]);
+        let report = run(&["kpi", "--run", &format!("models:/{model_name}@champion"), "--top-n", "10"]);
+        assert_eq!(report["run_id"], run_id.as_str());
+        assert_eq!(report["top_n"], 10);
+    }
+}

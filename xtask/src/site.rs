@@ -16,9 +16,9 @@
 //! ```
 //!
 //! Without `--release` the Wasm is built with the `dev` profile. With `--release` it is built
-//! with a `web-release` profile defined on the command line (release settings with
-//! `opt-level = "s"`, LTO and one codegen unit), which builds slower but is about a quarter of
-//! the size (1.2 MB against 4.8 MB when first measured).
+//! with a `web-release` profile defined on the command line: release settings with
+//! `opt-level = "s"`, LTO and one codegen unit. That build is slower, but its Wasm is about a
+//! quarter of the size (1.2 MB against 4.8 MB when first measured).
 
 use std::fs;
 use std::path::Path;
@@ -33,9 +33,10 @@ const PACKAGE: &str = "topica-hydrate";
 const TARGET: &str = "wasm32-unknown-unknown";
 /// File stem of the generated files. The server's `LeptosOptions::output_name` must match.
 const OUTPUT_NAME: &str = "topica";
-/// Output folder relative to the target directory; the server's default site root.
+/// Output folder relative to the target directory, and the server's default site root.
 const SITE_FOLDER: &str = "site";
-/// Folder below the site root holding the bundle; the server's `LeptosOptions::site_pkg_dir`.
+/// Folder below the site root that contains the bundle. It must match the server's
+/// `LeptosOptions::site_pkg_dir`.
 const PKG_FOLDER: &str = "pkg";
 
 /// Profile for `--release`. Its name must differ from `SITE_FOLDER`, because cargo writes
@@ -52,7 +53,7 @@ const RELEASE_PROFILE_SETTINGS: [&str; 6] = [
     "panic=\"abort\"",
 ];
 
-/// Builds the bundle; `--release` among the task's arguments selects the size-optimised build.
+/// Builds the bundle. `--release` among the task's arguments selects the size-optimised build.
 pub fn build(workspace: &Workspace) -> Result<()> {
     let release = std::env::args().skip(2).any(|argument| argument == "--release");
     let started = Instant::now();

@@ -177,7 +177,11 @@ fn compilation_cache_writes_files() {
     cached_host.builtin("lowercase").unwrap();
 
     let files = walk(directory.path());
-    assert!(files > 0, "the cache folder {} is empty", directory.path().display());
+    assert!(
+        files > 0,
+        "the cache folder {} is empty",
+        directory.path().display()
+    );
 }
 
 fn walk(path: &std::path::Path) -> usize {

@@ -1,0 +1,314 @@
+"""Render the benchmark results as Markdown (bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+MODEL_ORDER = (
+    "gensim LdaModel passes=1",
+    "gensim LdaMulticore passes=1",
+    "gensim LdaModel passes=10",
+    "gensim LdaMulticore passes=10",
+    "tomotopy",
+    "Topica",
+)
+SCORE_KEYS = ("c_v@10", "c_v@20", "u_mass@20", "c_npmi@20")
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def load(section: dict) -> str:
+    before = section["load_average_before"]
+    after = section["load_average_after"]
+    return (
+        f"Load average (1, 5, 15 min) {before[0]:.2f}, {before[1]:.2f}, {before[2]:.2f} at the start "
+        f"and {after[0]:.2f}, {after[1]:.2f}, {after[2]:.2f} at the end of this section.\n"
+    )
+
+
+def section_header(results: dict, key: str, title: str) -> tuple[str, object]:
+    """Return the section's heading with its load average, or with its error, and its result."""
+    section = results.get(key)
+    text = f"## {title}\n\n"
+    if section is None:
+        return text + "Not run, because an earlier section failed.\n\n", None
+    text += load(section) + "\n"
+    if section["error"]:
+        text += f"This section failed:\n\n```\n{section['error']}\n```\n\n"
+    return text, section["result"]
+
+
+def render_header(results: dict, results_path: Path) -> str:
+    machine, versions = results["machine"], results["versions"]
+    uncommitted = versions["topica_uncommitted_files"]
+    commit = versions["topica_commit"] + (f" with {uncommitted} uncommitted files" if uncommitted else "")
+    text = "# Benchmark results\n\n"
+    text += (
+        f"Written by `{results['command_line']}` ({results['mode']} grid), started {results['started']}, "
+        f"finished {results['finished']} ({results['elapsed_seconds'] / 60:.1f} min). Every number below comes "
+        f"from that run. The raw measurements are in `{results_path}`; `bench/README.md` says what each "
+        "number includes. The machine is shared with other builds, so each section gives its load average.\n\n"
+    )
+    text += table(
+        ["", ""],
+        [
+            ["machine", f"{machine['nproc']} CPUs, {machine['cpu_model']}, {machine['memory_gib']} GiB RAM, Linux {machine['kernel']}"],
+            ["Topica", f"{versions['topica']}, commit {commit}"],
+            ["gensim", versions["gensim"]],
+            ["tomotopy", versions["tomotopy"]],
+            ["Python", versions["python"]],
+            ["rustc", versions["rustc"]],
+        ],
+    )
+    return text + "\n"
+
+
+def render_targets(results: dict) -> str:
+    text = "## Targets\n\n"
+    rows = []
+    for line in results["targets"]:
+        met = {True: "met", False: "not met", None: "–"}[line["met"]]
+        rows.append([line["target"], line["scope"], line["measured"], met])
+    return text + table(["target", "scope", "measured", "result"], rows) + "\n"
+
+
+def render_corpora(results: dict) -> str:
+    text, prepared = section_header(results, "preparation", "Corpora")
+    if not prepared:
+        return text
+    text += (
+        "Topica ingests each corpus and preprocesses it with `bench/pipeline.toml` (Topica's default chain "
+        "with English stopwords only). The filtered token lists are what every model trains on. The "
+        "unfiltered lists are what c_v and c_npmi slide their windows over.\n\n"
+    )
+    rows = []
+    for name, record in prepared.items():
+        report = record["preprocess_report"]
+        filtered = record.get("filtered", {})
+        unfiltered = record.get("unfiltered", {})
+        rows.append(
+            [
+                name,
+                str(record["documents"]),
+                number(record["text_bytes"] / 1e6),
+                f"{report['tokens']:,}",
+                f"{report['vocabulary_before_filter']:,} → {report['vocabulary']:,}",
+                f"{filtered['documents']:,} / {filtered['tokens']:,}" if filtered else "not exported",
+                f"{unfiltered['tokens']:,}" if unfiltered else "not exported",
+                number(record["ingest"]["process_wall_seconds"]),
+                number(record["preprocess"]["process_wall_seconds"]),
+            ]
+        )
+    header = [
+        "corpus", "documents", "text MB", "tokens after the chain", "vocabulary before → after filter",
+        "filtered docs / tokens", "unfiltered tokens", "ingest s", "preprocess s",
+    ]  # fmt: skip
+    return text + table(header, rows) + "\n"
+
+
+def median(rows: list[dict], key) -> float | None:
+    values = [key(row) for row in rows]
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+def render_training(results: dict) -> str:
+    text, rows = section_header(results, "training", "Training")
+    if not rows:
+        return text
+    text += (
+        "Medians over the seeds listed. Train s is the training call only: `seconds` from "
+        "`topica train --format json`, and the time around `LdaModel(...)`, `LdaMulticore(...)` or "
+        "`LDAModel.train(...)` in Python. Train CPU for Topica (marked *) is the whole `topica train` "
+        "process, because Topica reports no CPU time of its own. Peak RSS is the kernel's high-water mark "
+        "of the largest process. Tree RSS sums the RSS of a process and its workers, sampled every 50 ms. "
+        "Coherence comes from `topica coherence` for every model: c_v and c_npmi on the unfiltered texts, "
+        "u_mass on the filtered texts.\n\n"
+    )
+    combinations = sorted({(row["corpus"], row["topics"]) for row in rows}, key=lambda item: (item[0], item[1]))
+    for corpus, topics in combinations:
+        subset = [row for row in rows if row["corpus"] == corpus and row["topics"] == topics]
+        text += f"### {corpus}, K={topics}\n\n"
+        model_rows, by_model = [], {}
+        for model in MODEL_ORDER:
+            runs = [row for row in subset if row["model"] == model]
+            if not runs:
+                continue
+            by_model[model] = runs
+            cpu = number(median(runs, lambda row: row["train_cpu_seconds"]))
+            if runs[0]["train_cpu_is_process"]:
+                cpu += "*"
+            c_v_per_seed = ", ".join(f"{row['scores']['c_v@10']:.4f}" for row in runs)
+            model_rows.append(
+                [
+                    model,
+                    ", ".join(str(row["seed"]) for row in runs),
+                    number(median(runs, lambda row: row["train_seconds"])),
+                    cpu,
+                    number(median(runs, lambda row: row["process_wall_seconds"])),
+                    number(median(runs, lambda row: row["max_rss_mib"]), 0),
+                    number(median(runs, lambda row: row["sampled_tree_rss_mib"]), 0),
+                    *[number(median(runs, lambda row, key=key: row["scores"][key]), 4) for key in SCORE_KEYS],
+                    c_v_per_seed if len(runs) > 1 else "",
+                ]
+            )
+        header = [
+            "model", "seeds", "train s", "train CPU s", "process s", "peak RSS MiB", "tree RSS MiB",
+            *SCORE_KEYS, "c_v@10 per seed",
+        ]  # fmt: skip
+        text += table(header, model_rows) + "\n"
+        text += render_ratios(by_model) + "\n"
+    return text
+
+
+def render_ratios(by_model: dict[str, list[dict]]) -> str:
+    topica = by_model.get("Topica")
+    if not topica:
+        return ""
+    topica_wall = median(topica, lambda row: row["train_seconds"])
+    topica_cpu = median(topica, lambda row: row["train_cpu_seconds"])
+    topica_rss = median(topica, lambda row: row["max_rss_mib"])
+    topica_c_v = median(topica, lambda row: row["scores"]["c_v@10"])
+    rows = []
+    for model, runs in by_model.items():
+        if model == "Topica":
+            continue
+        rows.append(
+            [
+                f"Topica / {model}",
+                number(topica_wall / median(runs, lambda row: row["train_seconds"])),
+                number(topica_cpu / median(runs, lambda row: row["train_cpu_seconds"])),
+                number(topica_rss / median(runs, lambda row: row["max_rss_mib"])),
+                f"{topica_c_v - median(runs, lambda row: row['scores']['c_v@10']):+.4f}",
+            ]
+        )
+    return table(["ratio", "train s", "train CPU s*", "peak RSS", "c_v@10 difference"], rows)
+
+
+def render_coherence_timing(results: dict) -> str:
+    text, rows = section_header(results, "coherence_timing", "c_v computation")
+    if not rows:
+        return text
+    text += (
+        "The same topics (the first-seed Topica model of each corpus and K) scored by `topica coherence` "
+        "and by gensim's `CoherenceModel(topics=..., texts=..., dictionary=Dictionary(texts), "
+        "coherence='c_v', topn=N)` on the unfiltered texts. Topica s is the `seconds` it reports "
+        "(scoring only, after reading the files). Gensim s covers `Dictionary(texts)` and the scoring, "
+        "after reading the files.\n\n"
+    )
+    table_rows = []
+    for row in rows:
+        difference = abs(row["topica_value"] - row["gensim_value"])
+        table_rows.append(
+            [
+                row["corpus"],
+                str(row["topics"]),
+                str(row["top_n"]),
+                f"{row['topica_value']:.5f}",
+                f"{row['gensim_value']:.5f}",
+                f"{difference:.5f}" + ("" if difference <= 1e-3 else " (above 0.001)"),
+                number(row["topica_seconds"], 3),
+                number(row["topica_process_seconds"], 2),
+                number(row["gensim_seconds"], 2),
+                number(row["gensim_seconds"] / row["topica_seconds"], 1),
+            ]
+        )
+    header = [
+        "corpus", "K", "top n", "Topica c_v", "gensim c_v", "abs difference", "Topica s",
+        "Topica process s", "gensim s", "gensim / Topica",
+    ]  # fmt: skip
+    return text + table(header, table_rows) + "\n"
+
+
+def render_sweep(results: dict) -> str:
+    text, sweep = section_header(results, "sweep", "K sweep")
+    if not sweep:
+        return text
+    topica, gensim = sweep["topica"], sweep["gensim"]
+    first, last = sweep["topics"]
+    text += (
+        f"The reference notebook's sweep on {sweep['corpus']}: one model per K = {first}..{last}, each scored "
+        f"with c_v on its top {gensim['top_n']} words. gensim: `LdaModel` (passes=1) and `CoherenceModel` "
+        f"per K, {gensim['seconds']:.1f} s inside Python ({gensim['process_wall_seconds']:.1f} s for the "
+        f"process). Topica: {topica['method']}, {topica['seconds']:.1f} s as reported"
+    )
+    if "process_wall_seconds" in topica:
+        text += f" ({topica['process_wall_seconds']:.1f} s for the process, {topica['workers']} workers)"
+    text += ".\n\n"
+    gensim_by_k = {entry["topics"]: entry for entry in gensim["per_k"]}
+    topica_by_k = {entry["topics"]: entry for entry in topica["per_k"]}
+    rows = []
+    for topics in range(first, last + 1):
+        anchor, ours = gensim_by_k.get(topics, {}), topica_by_k.get(topics, {})
+        rows.append(
+            [
+                str(topics),
+                number(anchor.get("c_v"), 4),
+                number(anchor.get("train_seconds")),
+                number(anchor.get("coherence_seconds")),
+                number(ours.get("c_v"), 4),
+                number(ours.get("train_seconds")),
+            ]
+        )
+    header = ["K", "gensim c_v", "gensim train s", "gensim c_v s", "Topica c_v", "Topica train s"]
+    return text + table(header, rows) + "\n"
+
+
+def render_preprocessing(results: dict) -> str:
+    text, result = section_header(results, "preprocessing", "Preprocessing throughput")
+    if not result:
+        return text
+    megabytes = result["text_bytes"] / 1e6
+    documents = result["documents"]
+    topica, python = result["topica"], result["python"]
+    text += (
+        f"{result['corpus']}: {documents:,} documents stored by `topica ingest`, {megabytes:.2f} MB of text in "
+        f"the source file; the Python loop reads {python['documents']:,} documents. Topica's time is the whole "
+        "`topica preprocess` process: reading the documents from SQLite, the Wasm chain (tokenizer, "
+        "lowercase, alpha-filter, stopwords, phrases), the dictionary and storing the tokens. Python's "
+        'time is only the loop `re.findall(r"[a-z]+", text.lower())`, length ≥ 3, English stopword set, '
+        "over texts already in memory, with no phrases and no dictionary.\n\n"
+    )
+    rows = [
+        [
+            "Topica `preprocess`",
+            number(topica["process_wall_seconds"]),
+            f"{documents / topica['process_wall_seconds']:,.0f}",
+            number(megabytes / topica["process_wall_seconds"]),
+            f"{topica['tokens']:,}",
+            number(topica["max_rss_mib"], 0),
+        ],
+        [
+            "Python regex + stopwords",
+            number(python["seconds"]),
+            f"{python['documents'] / python['seconds']:,.0f}",
+            number(python["bytes"] / 1e6 / python["seconds"]),
+            f"{python['tokens']:,}",
+            number(python["max_rss_mib"], 0),
+        ],
+    ]
+    return text + table(["pipeline", "s", "docs/s", "MB/s", "tokens", "peak RSS MiB"], rows) + "\n"
+
+
+def render(results: dict, results_path: Path) -> str:
+    """Return RESULTS.md for one benchmark run."""
+    return "".join(
+        [
+            render_header(results, results_path),
+            render_targets(results),
+            render_corpora(results),
+            render_training(results),
+            render_coherence_timing(results),
+            render_sweep(results),
+            render_preprocessing(results),
+        ]
+    )
