@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import importlib.metadata
 import json
 import logging
 import os
@@ -20,9 +21,6 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-
-import gensim
-import tomotopy
 
 import report
 import targets
@@ -463,8 +461,8 @@ def versions(topica_binary: Path) -> dict:
         "topica_commit": command_output(["git", "rev-parse", "HEAD"], cwd=repo),
         "topica_uncommitted_files": len(changed.splitlines()) if changed else 0,
         "topica": command_output([str(topica_binary), "--version"]),
-        "gensim": gensim.__version__,
-        "tomotopy": tomotopy.__version__,
+        "gensim": importlib.metadata.version("gensim"),
+        "tomotopy": importlib.metadata.version("tomotopy"),
         "python": platform.python_version(),
         "rustc": command_output(["rustc", "--version"]),
     }

@@ -38,8 +38,9 @@ pub struct KpiReport {
 /// Why scoring failed.
 #[derive(Debug, thiserror::Error)]
 pub enum KpiError {
+    /// Boxed, like `Train`, because these errors are large and travel through many `?`s.
     #[error(transparent)]
-    Tracker(#[from] TrackerError),
+    Tracker(Box<TrackerError>),
     #[error("the model of run {run_id} cannot be loaded: {cause}")]
     Model { run_id: String, cause: String },
     #[error("run {run_id} has no {param:?} parameter: it was not trained by Topica")]
@@ -53,7 +54,19 @@ pub enum KpiError {
     #[error("coherence failed: {0}")]
     Coherence(String),
     #[error(transparent)]
-    Train(#[from] crate::train::TrainError),
+    Train(Box<crate::train::TrainError>),
+}
+
+impl From<TrackerError> for KpiError {
+    fn from(error: TrackerError) -> Self {
+        Self::Tracker(Box::new(error))
+    }
+}
+
+impl From<crate::train::TrainError> for KpiError {
+    fn from(error: crate::train::TrainError) -> Self {
+        Self::Train(Box::new(error))
+    }
 }
 
 /// Loads a run's model artifact and checks its format version.
