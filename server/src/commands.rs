@@ -316,7 +316,7 @@ async fn resolve_run(context: &Context, reference: &str) -> Result<String> {
     }
 }
 
-/// Lists at most `limit` items and says how many more there are.
+/// Joins at most `limit` items and appends how many more there are.
 fn list_some(items: impl ExactSizeIterator<Item = String>, limit: usize) -> String {
     let total = items.len();
     let mut shown: Vec<String> = items.take(limit).collect();

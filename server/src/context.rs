@@ -1,4 +1,4 @@
-//! What every command works with: the data directory's store and tracker, and the plugin host.
+//! The handles every command uses: the store, the tracker and registry, and the plugin host.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -35,7 +35,7 @@ pub struct KpiReport {
     pub scores: Vec<MeasureScore>,
 }
 
-/// Why scoring failed.
+/// Failures of `topica kpi`.
 #[derive(Debug, thiserror::Error)]
 pub enum KpiError {
     /// Boxed, like `Train`, because these errors are large and travel through many `?`s.

@@ -14,7 +14,7 @@ use crate::kpi::kpi;
 use crate::tracker::{Metric, RunStatus};
 use crate::train::{TrainJob, train};
 
-/// What to sweep.
+/// Settings of one sweep.
 #[derive(Debug, Clone)]
 pub struct SweepJob {
     pub corpus: String,

@@ -23,7 +23,7 @@ pub const PIPELINE_ARTIFACT: &str = "pipeline.json";
 /// Number of top words per topic shown in reports and written to `topics.csv`.
 const REPORTED_TOP_WORDS: usize = 10;
 
-/// What to train.
+/// Settings of one training run.
 #[derive(Debug, Clone)]
 pub struct TrainJob {
     pub corpus: String,
@@ -47,7 +47,7 @@ pub struct TopicSummary {
     pub words: Vec<(String, f64)>,
 }
 
-/// What training produced.
+/// Result of one training run.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainReport {
     pub run_id: String,
@@ -71,7 +71,7 @@ pub struct TrainReport {
     pub warnings: Vec<String>,
 }
 
-/// Why training failed.
+/// Failures of `topica train`.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error("invalid training settings: {0}")]
@@ -91,7 +91,7 @@ pub enum TrainError {
     InvalidModel(String),
 }
 
-/// The training documents of a pipeline, as the dictionary sees them.
+/// The training documents of a pipeline, converted with its dictionary.
 pub struct TrainingCorpus {
     pub pipeline: PipelineRecord,
     pub dictionary: Dictionary,

@@ -64,13 +64,13 @@ pub struct Document {
     pub content: NewDocument,
 }
 
-/// What a corpus is, without its documents.
+/// Description of a corpus, without its documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorpusInfo {
     pub name: String,
     /// Content hash of the documents (ids and texts), so a run can name the exact corpus it saw.
     pub version: String,
-    /// Where the documents came from (a path or an upload name).
+    /// Origin of the documents (a path or an upload name).
     pub source: String,
     /// RFC 3339 timestamp.
     pub created_at: String,
