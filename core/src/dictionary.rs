@@ -273,7 +273,7 @@ fn count_tokens<S: AsRef<str>>(tokens: &[S]) -> HashMap<&str, u32> {
 
 /// Settings of [`Dictionary::filter_extremes`], with gensim's defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FilterExtremes {
     /// Minimum number of documents a token must occur in to stay (absolute count).
     /// Default: 5.

@@ -2,11 +2,12 @@
 //! `filter_extremes`, with the tokens stored back with each document.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use topica_core::dictionary::{Dictionary, FilterExtremes};
-use topica_plugin_host::{StepPlugin, TextPipeline};
+use topica_plugin_host::{SandboxLimits, StepPlugin, TextPipeline};
 
 use crate::context::Context;
 use crate::store::{DocumentTokens, PipelineRecord, now_rfc3339};
@@ -27,7 +28,49 @@ fn empty_settings() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
 
-/// A pipeline file: the steps in order and the dictionary filters.
+/// Sandbox limits for every plugin call of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Wall-clock deadline of one plugin call (one batch of documents), in seconds (default 60).
+    #[serde(default = "default_deadline_seconds")]
+    pub deadline_seconds: f64,
+    /// Linear memory a plugin instance may grow to, in MiB (default 512).
+    #[serde(default = "default_memory_mib")]
+    pub memory_mib: usize,
+}
+
+fn default_deadline_seconds() -> f64 {
+    60.0
+}
+
+fn default_memory_mib() -> usize {
+    512
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { deadline_seconds: default_deadline_seconds(), memory_mib: default_memory_mib() }
+    }
+}
+
+impl LimitsConfig {
+    fn to_sandbox_limits(&self) -> Result<SandboxLimits, PreprocessError> {
+        if !(self.deadline_seconds.is_finite() && self.deadline_seconds > 0.0) {
+            return Err(PreprocessError::InvalidPipeline(format!(
+                "invalid limits.deadline_seconds {}: use a positive number of seconds",
+                self.deadline_seconds
+            )));
+        }
+        let limits = SandboxLimits::text()
+            .with_deadline(Duration::from_secs_f64(self.deadline_seconds))
+            .with_memory_bytes(self.memory_mib.saturating_mul(1024 * 1024));
+        limits.validate()?;
+        Ok(limits)
+    }
+}
+
+/// A pipeline file: the steps in order, the dictionary filters and the sandbox limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineConfig {
@@ -35,11 +78,13 @@ pub struct PipelineConfig {
     pub steps: Vec<StepConfig>,
     #[serde(default)]
     pub dictionary: FilterExtremes,
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { steps: default_steps(), dictionary: FilterExtremes::default() }
+        Self { steps: default_steps(), dictionary: FilterExtremes::default(), limits: LimitsConfig::default() }
     }
 }
 
@@ -152,6 +197,7 @@ pub async fn preprocess(context: &Context, corpus: &str, config: &PipelineConfig
     let documents = context.store.documents(corpus).await?;
     let texts: Vec<String> = documents.iter().map(|document| document.content.text.clone()).collect();
 
+    let limits = config.limits.to_sandbox_limits()?;
     let host = context.host.clone();
     let steps = config.steps.clone();
     let (token_lists, chain_id, steps_description) = tokio::task::spawn_blocking(move || {
@@ -165,7 +211,7 @@ pub async fn preprocess(context: &Context, corpus: &str, config: &PipelineConfig
             };
             specs.push((plugin, step.settings.to_string()));
         }
-        let pipeline = TextPipeline::new(&host, specs)?;
+        let pipeline = TextPipeline::new(&host, specs)?.with_limits(limits)?;
         let tokens = pipeline.run(&texts)?;
         let description = serde_json::to_value(pipeline.steps()).expect("step records serialise");
         Ok::<_, topica_plugin_host::Error>((tokens, pipeline.pipeline_id(), description))

@@ -513,3 +513,62 @@ mod deployment {
         assert_eq!(report["top_n"], 10);
     }
 }
+
+mod sandbox {
+    use super::*;
+
+    /// Writes a pipeline file whose second step is the misbehaving test plugin.
+    fn misbehaving_pipeline(dir: &Path, behaviour: &str, deadline_seconds: u32) -> PathBuf {
+        let plugin = Path::new(topica_plugin_host::PLUGIN_DIR).join("misbehave.wasm");
+        let config = dir.join(format!("{behaviour}.toml"));
+        let text = format!(
+            "[[steps]]\nplugin = \"tokenizer\"\n\n[[steps]]\nplugin = {plugin:?}\nsettings = {{ behaviour = \"{behaviour}\" }}\n\n[limits]\ndeadline_seconds = {deadline_seconds}\nmemory_mib = 64\n",
+            plugin = plugin.to_str().unwrap()
+        );
+        std::fs::write(&config, text).unwrap();
+        config
+    }
+
+    #[test]
+    fn looping_plugin_times_out_and_stores_nothing() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        let config = misbehaving_pipeline(data.path(), "loop", 1);
+
+        let started = std::time::Instant::now();
+        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+        assert!(error.contains("misbehave"), "{error}");
+        assert!(error.contains("timed out"), "{error}");
+
+        let error = topica_error(data.path(), &["train", "--corpus", "litalia", "--topics", "3"]);
+        assert!(error.contains("has not been preprocessed"), "{error}");
+        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 115);
+    }
+
+    #[test]
+    fn memory_hungry_plugin_is_stopped() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        let config = misbehaving_pipeline(data.path(), "allocate", 20);
+
+        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        assert!(error.contains("misbehave"), "{error}");
+        assert!(error.contains("memory"), "{error}");
+    }
+
+    #[test]
+    fn unknown_pipeline_key_is_rejected() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        let config = data.path().join("typo.toml");
+        std::fs::write(&config, "[dictionary]\nno_bellow = 3\n").unwrap();
+
+        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        assert!(error.contains("typo.toml"), "{error}");
+        assert!(error.contains("no_bellow"), "{error}");
+    }
+}
