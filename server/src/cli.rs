@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Topica: topic modelling for collections of texts.
 #[derive(Debug, Parser)]
-#[command(name = "topica", version, about)]
+#[command(name = "topica", version)]
 pub struct Cli {
     /// Folder holding the embedded store, tracked runs and models.
     #[arg(long, global = true, env = "TOPICA_DATA_DIR", default_value = "topica-data")]
@@ -145,16 +145,16 @@ pub struct TrainArgs {
     /// Number of topics (K).
     #[arg(long = "topics")]
     pub num_topics: u32,
-    /// Gibbs sampling iterations over the whole corpus.
+    /// Gibbs sampling iterations over the whole corpus [default: 1000].
     #[arg(long)]
     pub iterations: Option<u32>,
-    /// Symmetric document-topic prior (default: the trainer's, see `topica train --help`).
+    /// Symmetric document-topic prior per topic [default: 0.1].
     #[arg(long)]
     pub alpha: Option<f64>,
-    /// Symmetric topic-word prior.
+    /// Symmetric topic-word prior [default: 0.01].
     #[arg(long)]
     pub eta: Option<f64>,
-    /// Seed of the sampler; equal seeds and inputs give identical models.
+    /// Seed of the sampler; equal seeds, inputs and `--partitions` give identical models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Experiment the run is tracked under.
@@ -163,6 +163,16 @@ pub struct TrainArgs {
     /// Registered model the trained model becomes a new version of.
     #[arg(long, default_value = "topica-lda")]
     pub registered_model: String,
+    /// Partitions of the documents, sampled in parallel by approximate distributed Gibbs
+    /// sampling (AD-LDA); 1 trains in a single instance with exact Gibbs sampling (default: the
+    /// number of workers). The model depends on it, so pass the recorded value to reproduce a
+    /// model on a machine with another number of cores.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
+    /// Threads that sample the partitions (default: the number of CPU cores). The model does
+    /// not depend on it.
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -206,7 +216,7 @@ pub struct SweepCommand {
     /// Preprocessing pipeline id whose tokens to use (default: the latest one).
     #[arg(long)]
     pub pipeline: Option<String>,
-    /// Gibbs sampling iterations per model.
+    /// Gibbs sampling iterations per model [default: 1000].
     #[arg(long)]
     pub iterations: Option<u32>,
     /// Symmetric document-topic prior.

@@ -15,13 +15,26 @@ use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
 use crate::kpi::{KpiReport, kpi};
 use crate::preprocess::{PipelineConfig, PreprocessReport, preprocess};
-use crate::train::{TrainJob, TrainReport, train};
+use crate::train::{Parallelism, TrainJob, TrainReport, train_with};
+
+/// Writes to stdout; a reader that went away (`topica runs | head`) ends the output quietly
+/// instead of panicking.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        tracing::error!(%error, "cannot write to standard output");
+    }
+}
 
 /// Prints `value` as pretty JSON or as the given text.
 fn emit<T: Serialize>(format: OutputFormat, value: &T, text: impl FnOnce() -> String) {
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value).expect("reports serialise")),
-        OutputFormat::Text => print!("{}", text()),
+        OutputFormat::Json => print_out(&format!("{}\n", serde_json::to_string_pretty(value).expect("reports serialise"))),
+        OutputFormat::Text => print_out(&text()),
     }
 }
 
@@ -62,7 +75,7 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
         }
         Command::Train(command) => {
             let request = train_request(&command.corpus, command.pipeline, &command.options)?;
-            let report = train(context, &request).await?;
+            let report = train_with(context, &request, parallelism(&command.options)?).await?;
             emit(format, &report, || render_train(&report));
         }
         Command::Kpi(command) => {
@@ -73,21 +86,21 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
         Command::Pipeline(command) => {
             let ingested = run_ingest(context, &command.path, &command.ingest).await?;
             if format == OutputFormat::Text {
-                print!("{}", render_ingest(&ingested));
+                print_out(&render_ingest(&ingested));
             }
             let config = PipelineConfig::load(command.preprocess.config.as_deref(), command.preprocess.stopwords.as_deref())?;
             let preprocessed = preprocess(context, &command.ingest.corpus, &config).await?;
             if format == OutputFormat::Text {
-                print!("{}", render_preprocess(&preprocessed));
+                print_out(&render_preprocess(&preprocessed));
             }
             let request = train_request(&command.ingest.corpus, Some(preprocessed.pipeline_id.clone()), &command.train)?;
-            let trained = train(context, &request).await?;
+            let trained = train_with(context, &request, parallelism(&command.train)?).await?;
             if format == OutputFormat::Text {
-                print!("{}", render_train(&trained));
+                print_out(&render_train(&trained));
             }
             let scored = kpi(context, &trained.run_id, command.kpi.top_n).await?;
             if format == OutputFormat::Text {
-                print!("{}", render_kpi(&scored));
+                print_out(&render_kpi(&scored));
             }
             let summary = PipelineSummary { run_id: trained.run_id.clone(), ingest: ingested, preprocess: preprocessed, train: trained, kpi: scored };
             if format == OutputFormat::Json {
@@ -160,7 +173,8 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
                 }
             };
             if let Some(path) = &command.output {
-                eprintln!("wrote {lines} documents to {}", path.display());
+                let summary = serde_json::json!({ "run_id": run_id, "documents": lines, "output": path });
+                emit(format, &summary, || format!("Wrote {lines} documents to {}\n", path.display()));
             }
         }
         Command::Model(ModelCommand::Promote(command)) => {
@@ -199,6 +213,19 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
     };
     let (report, _) = ingest(context.store.as_ref(), path, &args.corpus, &options, args.replace).await?;
     Ok(report)
+}
+
+/// Reads `--workers`, by default the number of CPU cores, and `--partitions`, by default the
+/// number of workers.
+fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+    if workers == 0 {
+        anyhow::bail!("--workers 0 is invalid: use at least 1 thread");
+    }
+    let partitions = args.partitions.unwrap_or_else(|| u32::try_from(workers).unwrap_or(u32::MAX));
+    Ok(Parallelism { partitions, workers })
 }
 
 fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainJob> {
@@ -328,7 +355,8 @@ fn list_some(items: impl ExactSizeIterator<Item = String>, limit: usize) -> Stri
 
 fn render_ingest(report: &IngestReport) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "Stored {} documents in corpus {:?} from {}", report.documents_stored, report.corpus, report.source);
+    let noun = if report.documents_stored == 1 { "document" } else { "documents" };
+    let _ = writeln!(text, "Stored {} {noun} in corpus {:?} from {}", report.documents_stored, report.corpus, report.source);
     if !report.collections.is_empty() {
         let _ = writeln!(text, "  collections: {}", report.collections.join(", "));
     }

@@ -118,6 +118,10 @@ impl Context {
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        // wasmtime's compilation cache needs an absolute path, and an absolute data directory
+        // also keeps a server's paths valid whatever its working directory.
+        let data_dir = &std::path::absolute(data_dir)
+            .with_context(|| format!("cannot resolve the data directory {}", data_dir.display()))?;
         let store = store.open(data_dir).await?;
         let (tracker, registry) = tracking.open(data_dir)?;
         // Compiled plugins are cached on disk so that each CLI command skips recompiling them.

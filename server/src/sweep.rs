@@ -96,16 +96,20 @@ pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepRep
     match run_children(context, job, &parent.run_id).await {
         Ok(mut models) => {
             models.sort_by_key(|entry| entry.num_topics);
-            let metrics: Vec<Metric> = models
+            // The per-K curve is `sweep_c_v` with K as the step; `coherence_c_v` stays reserved
+            // for single models, so run listings never show one K's value as the sweep's.
+            let mut metrics: Vec<Metric> = models
                 .iter()
-                .map(|entry| Metric::now("coherence_c_v", entry.c_v, i64::from(entry.num_topics)))
+                .map(|entry| Metric::now("sweep_c_v", entry.c_v, i64::from(entry.num_topics)))
                 .collect();
+            let best = models.iter().max_by(|a, b| a.c_v.total_cmp(&b.c_v));
+            let best_num_topics = best.map_or(0, |entry| entry.num_topics);
+            if let Some(best) = best {
+                metrics.push(Metric::now("best_c_v", best.c_v, 0));
+                metrics.push(Metric::now("best_num_topics", f64::from(best.num_topics), 0));
+            }
             context.tracker.log_metrics(&parent.run_id, &metrics).await?;
             context.tracker.finish_run(&parent.run_id, RunStatus::Finished, None).await?;
-            let best_num_topics = models
-                .iter()
-                .max_by(|a, b| a.c_v.total_cmp(&b.c_v))
-                .map_or(0, |entry| entry.num_topics);
             Ok(SweepReport {
                 parent_run_id: parent.run_id,
                 corpus: job.corpus.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use topica_core::dictionary::Dictionary;
 use topica_core::lda::LdaParams;
 use topica_core::model::{TopicModel, TrainerInfo};
-use topica_plugin_host::{SandboxLimits, TrainRequest};
+use topica_plugin_host::{Partitioning, SandboxLimits, TrainRequest};
 
 use crate::context::Context;
 use crate::store::{PipelineRecord, StoreError};
@@ -22,6 +22,27 @@ pub const PIPELINE_ARTIFACT: &str = "pipeline.json";
 
 /// Number of top words per topic shown in reports and written to `topics.csv`.
 const REPORTED_TOP_WORDS: usize = 10;
+
+/// The split of one training run over plugin instances and threads; see
+/// [`topica_plugin_host::Partitioning`]. The model depends on `partitions` but not on
+/// `workers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parallelism {
+    /// Partitions of the documents, at least 1; 1 trains in a single plugin instance.
+    pub partitions: u32,
+    /// Threads that run the partitions, at least 1.
+    pub workers: usize,
+}
+
+impl Parallelism {
+    /// One partition in one instance: the trainer's own `train`.
+    pub const SINGLE: Self = Self { partitions: 1, workers: 1 };
+
+    /// Returns the number of threads that actually run: never more than the partitions.
+    pub fn workers_used(&self) -> usize {
+        self.workers.min(self.partitions as usize).max(1)
+    }
+}
 
 /// Settings of one training run.
 #[derive(Debug, Clone)]
@@ -157,9 +178,20 @@ pub async fn load_training_corpus(
     Ok(training)
 }
 
-/// Trains a model and tracks it as a run. A run whose training fails is marked FAILED with the
-/// error.
+/// Trains a model in a single plugin instance and tracks it as a run; see [`train_with`].
 pub async fn train(context: &Context, request: &TrainJob) -> Result<TrainReport, TrainError> {
+    train_with(context, request, Parallelism::SINGLE).await
+}
+
+/// Trains a model over `parallelism.partitions` partitions and tracks it as a run. A run whose
+/// training fails is marked FAILED with the error.
+pub async fn train_with(context: &Context, request: &TrainJob, parallelism: Parallelism) -> Result<TrainReport, TrainError> {
+    if parallelism.partitions == 0 || parallelism.workers == 0 {
+        return Err(TrainError::InvalidParams(format!(
+            "partitions = {} and workers = {} are invalid: use at least 1 of each",
+            parallelism.partitions, parallelism.workers
+        )));
+    }
     request.params.validate().map_err(|error| TrainError::InvalidParams(error.to_string()))?;
     let training = load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
     if training.bows.is_empty() {
@@ -193,7 +225,7 @@ pub async fn train(context: &Context, request: &TrainJob) -> Result<TrainReport,
     let _guard = span.enter();
     tracing::info!(num_topics = params.num_topics, documents = training.bows.len(), "training started");
 
-    let outcome = run_training(context, &run.run_id, request, &training, &corpus_info.version).await;
+    let outcome = run_training(context, &run.run_id, request, &training, &corpus_info.version, parallelism).await;
     match outcome {
         Ok(mut report) => {
             context.tracker.finish_run(&run.run_id, RunStatus::Finished, None).await?;
@@ -218,6 +250,7 @@ async fn run_training(
     request: &TrainJob,
     training: &TrainingCorpus,
     corpus_version: &str,
+    parallelism: Parallelism,
 ) -> Result<TrainReport, TrainError> {
     let params = request.params.clone();
     let plugin = context.host.builtin("lda")?;
@@ -230,7 +263,8 @@ async fn run_training(
         ("alpha".to_owned(), params.alpha.to_string()),
         ("eta".to_owned(), params.eta.to_string()),
         ("seed".to_owned(), params.seed.to_string()),
-        ("workers".to_owned(), "1".to_owned()),
+        ("workers".to_owned(), parallelism.workers_used().to_string()),
+        ("partitions".to_owned(), parallelism.partitions.to_string()),
         ("corpus".to_owned(), request.corpus.clone()),
         ("corpus_version".to_owned(), corpus_version.to_owned()),
         ("pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
@@ -267,11 +301,16 @@ async fn run_training(
         docs: training.bows.clone(),
     };
     let training_task = tokio::task::spawn_blocking(move || {
-        let mut model = host.topic_model(&plugin, &SandboxLimits::training())?;
-        model.train(&plugin_request, move |iteration, total, log_likelihood| {
+        let progress = move |iteration, total, log_likelihood| {
             let _ = sender.send((iteration, total, log_likelihood));
             true
-        })
+        };
+        if parallelism.partitions == 1 {
+            let mut model = host.topic_model(&plugin, &SandboxLimits::training())?;
+            return model.train(&plugin_request, progress);
+        }
+        let partitioning = Partitioning { partitions: parallelism.partitions, workers: parallelism.workers_used() };
+        host.train_partitioned(&plugin, &SandboxLimits::training(), &plugin_request, &partitioning, progress)
     });
 
     let mut last_printed = 0u32;

@@ -152,6 +152,27 @@ mod ingest {
     }
 
     #[test]
+    fn relative_data_dir_works() {
+        let workdir = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        let output = Command::new(env!("CARGO_BIN_EXE_topica"))
+            .current_dir(workdir.path())
+            .args(["--format", "json", "ingest", folder.to_str().unwrap(), "--corpus", "litalia"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(workdir.path().join("topica-data/topica.sqlite").exists());
+    }
+
+    #[test]
+    fn empty_corpus_name_is_rejected() {
+        let data = tempfile::tempdir().unwrap();
+        let error = topica_error(data.path(), &["ingest", samples().to_str().unwrap(), "--corpus", " "]);
+        assert!(error.contains("invalid corpus name"), "{error}");
+        assert!(corpus_names(data.path()).is_empty());
+    }
+
+    #[test]
     fn corrupt_zip_creates_nothing() {
         let data = tempfile::tempdir().unwrap();
         let input = tempfile::tempdir().unwrap();

@@ -244,7 +244,10 @@ async fn registry_versions_and_aliases() {
     assert_eq!(tracker.resolve(&format!("models:/{model}@champion")).await.unwrap().version, "1");
 
     let error = tracker.resolve(&format!("models:/{model}@staging")).await.unwrap_err();
-    assert_eq!(error.to_string(), format!("model {model} has no alias staging: set it on a version first"));
+    assert_eq!(
+        error.to_string(),
+        format!("model {model} has no alias staging: set it with `topica model promote --name {model} --version V --alias staging`")
+    );
     let error = tracker.resolve(&format!("models:/{model}/9")).await.unwrap_err();
     assert!(matches!(error, TrackerError::ModelVersionNotFound { .. }), "{error}");
     let error = tracker.resolve("models:/no-such-model-anywhere@champion").await.unwrap_err();

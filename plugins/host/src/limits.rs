@@ -89,9 +89,10 @@ impl SandboxLimits {
         Ok(())
     }
 
-    /// Returns the deadline in epoch ticks, rounded up.
+    /// Returns the deadline in epoch ticks, rounded up, plus one tick: the first tick can come
+    /// at any moment after the call starts, so without it a call could stop up to a tick early.
     pub(crate) fn deadline_ticks(&self) -> u64 {
-        let ticks = self.deadline.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
+        let ticks = self.deadline.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) + 1;
         u64::try_from(ticks).unwrap_or(u64::MAX)
     }
 }
@@ -195,7 +196,7 @@ mod tests {
     #[test]
     fn deadline_ticks_round_up() {
         let limits = SandboxLimits::text().with_deadline(Duration::from_millis(25));
-        assert_eq!(limits.deadline_ticks(), 3);
+        assert_eq!(limits.deadline_ticks(), 4);
     }
 
     #[test]

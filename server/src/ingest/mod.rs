@@ -129,6 +129,9 @@ pub enum IngestError {
     /// A CSV file could not be parsed at all.
     #[error("invalid CSV {path}: {cause}")]
     InvalidCsv { path: PathBuf, cause: String },
+    /// The corpus name is empty, too long or contains control characters.
+    #[error("invalid corpus name {0:?}: use 1 to 200 characters without control characters")]
+    InvalidCorpusName(String),
     /// Nothing usable was found.
     #[error("no documents found in {path}: {detail}")]
     Empty { path: PathBuf, detail: String },
@@ -146,6 +149,10 @@ pub async fn ingest(
     options: &IngestOptions,
     replace: bool,
 ) -> Result<(IngestReport, CorpusInfo), IngestError> {
+    let name_is_valid = !name.trim().is_empty() && name.chars().count() <= 200 && !name.chars().any(char::is_control);
+    if !name_is_valid {
+        return Err(IngestError::InvalidCorpusName(name.to_owned()));
+    }
     if !replace && store.corpus(name).await.is_ok() {
         return Err(StoreError::CorpusExists(name.to_owned()).into());
     }

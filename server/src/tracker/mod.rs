@@ -121,7 +121,7 @@ pub enum TrackerError {
     #[error("model {name} has no version {version}")]
     ModelVersionNotFound { name: String, version: String },
     /// The registered model has no such alias.
-    #[error("model {name} has no alias {alias}: set it on a version first")]
+    #[error("model {name} has no alias {alias}: set it with `topica model promote --name {name} --version V --alias {alias}`")]
     AliasNotFound { name: String, alias: String },
     /// A model URI is not `models:/NAME@ALIAS` or `models:/NAME/VERSION`.
     #[error("invalid model URI {uri:?}: {cause} (expected models:/NAME@ALIAS or models:/NAME/VERSION)")]

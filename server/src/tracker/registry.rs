@@ -348,7 +348,7 @@ mod tests {
         registry.register_model_version("lda", &run.run_id, "model").await.unwrap();
 
         let error = registry.resolve("models:/lda@staging").await.unwrap_err();
-        assert_eq!(error.to_string(), "model lda has no alias staging: set it on a version first");
+        assert_eq!(error.to_string(), "model lda has no alias staging: set it with `topica model promote --name lda --version V --alias staging`");
         let error = registry.resolve("models:/other@champion").await.unwrap_err();
         assert!(matches!(error, TrackerError::ModelNotFound(_)), "{error}");
         let error = registry.set_alias("lda", "champion", "9").await.unwrap_err();
