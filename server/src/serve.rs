@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
+use axum::extract::State;
 use axum::routing::get;
 use topica_app::Backend;
 use topica_app::dto::{CorpusSummary, MeasureView, RunDetail, RunSummary, TopicView};
@@ -132,14 +133,28 @@ impl Backend for DataBackend {
     }
 }
 
+/// Answers 200 when the store and the tracker respond, 503 otherwise, so a load balancer only
+/// sends traffic to an instance that can serve it.
+async fn readiness(State(context): State<Context>) -> (StatusCode, &'static str) {
+    if let Err(error) = context.store.list_corpora().await {
+        tracing::warn!(%error, "not ready: the store does not respond");
+        return (StatusCode::SERVICE_UNAVAILABLE, "store unavailable");
+    }
+    if let Err(error) = context.tracker.list_runs(Some("topica.readiness")).await {
+        tracing::warn!(%error, "not ready: the tracker does not respond");
+        return (StatusCode::SERVICE_UNAVAILABLE, "tracker unavailable");
+    }
+    (StatusCode::OK, "ready")
+}
+
 /// Builds the whole HTTP application: probes and the web app.
 pub fn app(context: Context, site_root: PathBuf) -> Router {
-    let backend: Arc<dyn Backend> = Arc::new(DataBackend { context });
-    Router::new()
+    let backend: Arc<dyn Backend> = Arc::new(DataBackend { context: context.clone() });
+    let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { (StatusCode::OK, "ready") }))
-        .merge(crate::web::router(backend, site_root))
-        .layer(TraceLayer::new_for_http())
+        .route("/readyz", get(readiness))
+        .with_state(context);
+    probes.merge(crate::web::router(backend, site_root)).layer(TraceLayer::new_for_http())
 }
 
 /// Listens on the given address until Ctrl-C or SIGTERM.
@@ -177,5 +192,39 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn get_status(app: Router, uri: &str) -> StatusCode {
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        app.oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn probes_answer_on_a_fresh_data_dir() {
+        let data = tempfile::tempdir().unwrap();
+        let context = Context::open(data.path()).await.unwrap();
+        let app = app(context, data.path().join("site"));
+        assert_eq!(get_status(app.clone(), "/healthz").await, StatusCode::OK);
+        assert_eq!(get_status(app, "/readyz").await, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn readiness_fails_when_tracker_is_unreachable() {
+        let data = tempfile::tempdir().unwrap();
+        let tracking = crate::context::TrackerChoice::from_flags(Some("http://127.0.0.1:9".to_owned()));
+        let context = Context::open_with_choices(data.path(), &crate::context::StoreChoice::Sqlite, &tracking)
+            .await
+            .unwrap();
+        let app = app(context, data.path().join("site"));
+        assert_eq!(get_status(app, "/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     }
 }
