@@ -2,7 +2,8 @@
 //!
 //! [`train`] takes documents as bags of words and returns topic-word and document-topic counts,
 //! the final priors and the log-likelihood trace. [`FixedTopics::infer`] folds new documents into
-//! trained topics. Everything here is single-threaded and draws its randomness from
+//! trained topics. [`partitioned`] trains over partitions of documents that can run in parallel
+//! elsewhere. Everything here is single-threaded and draws its randomness from
 //! [`rng::Xoshiro256PlusPlus`], so a seed reproduces a model bit for bit, natively and in
 //! WebAssembly.
 //!
@@ -21,6 +22,7 @@ mod alpha;
 mod infer;
 mod likelihood;
 mod params;
+pub mod partitioned;
 pub mod rng;
 mod sampler;
 mod state;
@@ -69,6 +71,13 @@ pub enum LdaError {
     /// The topics given for inference are inconsistent; the message names the field.
     #[error("invalid topics for inference: {0}")]
     InvalidTopics(String),
+    /// Partitioned training was asked for 0 partitions.
+    #[error("partitions = 0 is invalid: set at least 1 partition of documents")]
+    Partitions,
+    /// A partitioned sampler got an inconsistent merged delta or alpha; the message names the
+    /// value.
+    #[error("invalid input for partitioned sampling: {0}")]
+    InvalidPartitionInput(String),
     /// Inference was asked for 0 sweeps.
     #[error(
         "inference iterations = 0 is invalid: set at least 1 sweep (default {DEFAULT_INFER_ITERATIONS})"
@@ -145,8 +154,8 @@ where
     let num_topics = settings.num_topics as usize;
     let tokens = state::DocumentTokens::from_bags(docs, vocab_size)?;
 
-    // NOTE: one stream for the single partition; a parallel sampler gives partition p the
-    // stream `p` of the same seed.
+    // One stream for the single partition: `partitioned` gives partition p the stream `p` of
+    // the same seed, so one partition there reproduces this function.
     let mut rng = rng::Xoshiro256PlusPlus::for_stream(settings.seed, 0);
     let (mut doc_state, mut counts) =
         state::initialize(&tokens, num_topics, vocab_size as usize, &mut rng);

@@ -164,9 +164,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "topica-lda")]
     pub registered_model: String,
     /// Partitions of the documents, sampled in parallel by approximate distributed Gibbs
-    /// sampling (AD-LDA); 1 trains in a single instance with exact Gibbs sampling (default: the
-    /// number of workers). The model depends on it, so pass the recorded value to reproduce a
-    /// model on a machine with another number of cores.
+    /// sampling (AD-LDA) in one plugin instance each; 1 trains in a single instance with exact
+    /// Gibbs sampling [default: 1]. The model depends on it, not on `--workers`.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub partitions: Option<u32>,
     /// Threads that sample the partitions (default: the number of CPU cores). The model does

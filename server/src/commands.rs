@@ -215,8 +215,10 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
     Ok(report)
 }
 
-/// Reads `--workers`, by default the number of CPU cores, and `--partitions`, by default the
-/// number of workers.
+/// Reads `--workers`, by default the number of CPU cores, and `--partitions`, by default 1.
+///
+/// One partition is the default because it is exact Gibbs sampling and gives the same model on
+/// every machine; measured on 2 busy cores, partitioned training was not yet faster.
 fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
     let workers = args
         .workers
@@ -224,7 +226,7 @@ fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
     if workers == 0 {
         anyhow::bail!("--workers 0 is invalid: use at least 1 thread");
     }
-    let partitions = args.partitions.unwrap_or_else(|| u32::try_from(workers).unwrap_or(u32::MAX));
+    let partitions = args.partitions.unwrap_or(1);
     Ok(Parallelism { partitions, workers })
 }
 

@@ -321,6 +321,25 @@ mod workflow {
     }
 
     #[test]
+    fn partitions_fix_model_for_any_workers() {
+        let data = prepared();
+        let settings = ["train", "--corpus", "litalia", "--topics", "6", "--iterations", "40", "--seed", "5", "--partitions", "3"];
+        let mut models = Vec::new();
+        for workers in ["1", "2"] {
+            let report = topica_json(data.path(), &[&settings[..], &["--workers", workers]].concat());
+            let run_id = report["run_id"].as_str().unwrap();
+            let run_path = data.path().join("tracking/runs").join(run_id).join("run.json");
+            let run: Value = serde_json::from_slice(&std::fs::read(run_path).unwrap()).unwrap();
+            assert_eq!(run["params"]["partitions"], "3", "{workers} workers");
+            assert_eq!(run["params"]["workers"], workers);
+            models.push(model_json(data.path(), run_id));
+        }
+        assert_eq!(models[0]["topic_word"], models[1]["topic_word"]);
+        assert_eq!(models[0]["alpha"], models[1]["alpha"]);
+        assert_eq!(models[0]["log_likelihood"], models[1]["log_likelihood"]);
+    }
+
+    #[test]
     fn kpi_scores_the_tracked_model() {
         let data = prepared();
         let trained = train(data.path(), "3");

@@ -66,7 +66,12 @@ impl LogLikelihood {
         self.document_part(tokens, state, alpha) + self.topic_part(counts)
     }
 
-    fn document_part(&self, tokens: &DocumentTokens, state: &DocumentTopics, alpha: &[f64]) -> f64 {
+    pub(crate) fn document_part(
+        &self,
+        tokens: &DocumentTokens,
+        state: &DocumentTopics,
+        alpha: &[f64],
+    ) -> f64 {
         let num_topics = alpha.len();
         let alpha_sum: f64 = alpha.iter().sum();
         let ln_gamma_alpha: Vec<f64> = alpha.iter().map(|&a| ln_gamma(a)).collect();
@@ -86,7 +91,7 @@ impl LogLikelihood {
         total
     }
 
-    fn topic_part(&self, counts: &TopicWordCounts) -> f64 {
+    pub(crate) fn topic_part(&self, counts: &TopicWordCounts) -> f64 {
         let vocab_size = counts.word_topic.len() / counts.num_topics;
         let v_eta = vocab_size as f64 * self.eta;
         let ln_gamma_eta = ln_gamma(self.eta);

@@ -12,6 +12,20 @@ pub(crate) mod topic_model {
     });
 }
 
+/// Bindings for the `partitioned-topic-model` world. It includes `topic-model`, whose types and
+/// `host` import are reused, so one linker serves both worlds.
+pub(crate) mod partitioned_topic_model {
+    wasmtime::component::bindgen!({
+        world: "partitioned-topic-model",
+        path: "../wit",
+        with: {
+            "topica:plugin/types": crate::bindings::topic_model::topica::plugin::types,
+            "topica:plugin/topic-model-types": crate::bindings::topic_model::topica::plugin::topic_model_types,
+            "topica:plugin/host": crate::bindings::topic_model::topica::plugin::host,
+        },
+    });
+}
+
 /// Bindings for the `tokenizer` world.
 pub(crate) mod tokenizer {
     wasmtime::component::bindgen!({

@@ -116,6 +116,10 @@ pub enum Error {
     #[error("invalid pipeline: {0}")]
     InvalidPipeline(String),
 
+    /// The settings of partitioned training are out of range; the message names the field.
+    #[error("invalid partitioned training settings: {0}")]
+    InvalidPartitioning(String),
+
     /// A plugin file could not be read.
     #[error("failed to read plugin file {path}: {source}")]
     Io {
@@ -150,7 +154,10 @@ impl Error {
             | Error::InstanceUnusable { plugin }
             | Error::Runtime { plugin, .. } => Some(plugin),
             Error::UnknownPlugin { name, .. } => Some(name),
-            Error::InvalidLimits { .. } | Error::InvalidPipeline(_) | Error::Io { .. } => None,
+            Error::InvalidLimits { .. }
+            | Error::InvalidPipeline(_)
+            | Error::InvalidPartitioning(_)
+            | Error::Io { .. } => None,
         }
     }
 }

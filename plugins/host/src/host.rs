@@ -14,10 +14,11 @@ use wasmtime::{Cache, CacheConfig, Config, Engine};
 use crate::bindings::{self, types};
 use crate::error::Error;
 use crate::limits::{EPOCH_TICK, SandboxLimits};
+use crate::partitioned::{self, Partitioning};
 use crate::plugin::{PluginId, PluginInfo, PluginKind, PluginRef, sha256_hex};
 use crate::sandbox::{Sandbox, StoreData};
 use crate::text::{CorpusFilter, TokenFilter, Tokenizer};
-use crate::topic_model::TopicModel;
+use crate::topic_model::{TopicModel, TrainRequest, TrainedModel};
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
@@ -175,6 +176,32 @@ impl PluginHost {
         limits: &SandboxLimits,
     ) -> Result<TopicModel, Error> {
         TopicModel::new(self.inner.clone(), plugin, limits)
+    }
+
+    /// Trains a topic model over partitions of the documents, one instance per partition, on
+    /// `partitioning.workers` threads; see [`Partitioning`]. Returns the shape that
+    /// [`TopicModel::train`] returns, and calls `progress(iteration, total, log_likelihood)`
+    /// on the calling thread after each reported sweep; returning false stops training with
+    /// [`Error::Cancelled`]. The plugin must export the `partitioned-sampler` interface, as the
+    /// built-in `lda` does.
+    ///
+    /// `limits.memory_bytes` applies to each instance, and `limits.deadline` to the whole run.
+    pub fn train_partitioned(
+        &self,
+        plugin: &PluginRef,
+        limits: &SandboxLimits,
+        request: &TrainRequest,
+        partitioning: &Partitioning,
+        progress: impl FnMut(u32, u32, f64) -> bool,
+    ) -> Result<TrainedModel, Error> {
+        partitioned::train(
+            self.inner.clone(),
+            plugin,
+            limits,
+            request,
+            partitioning,
+            progress,
+        )
     }
 
     fn load(&self, bytes: &[u8], label: &str) -> Result<PluginRef, Error> {

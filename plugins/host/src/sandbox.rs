@@ -2,6 +2,7 @@
 //! turns traps into typed errors.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::Instance;
 use wasmtime::{Store, Trap, WasmBacktrace};
@@ -9,7 +10,7 @@ use wasmtime::{Store, Trap, WasmBacktrace};
 use crate::bindings::types;
 use crate::error::Error;
 use crate::host::HostInner;
-use crate::limits::{SandboxLimiter, SandboxLimits};
+use crate::limits::{EPOCH_TICK, SandboxLimiter, SandboxLimits};
 use crate::plugin::PluginRef;
 
 /// Training progress callback: receives the iteration, the total and the log-likelihood, and
@@ -71,12 +72,37 @@ impl Sandbox {
         &mut self,
         call: impl FnOnce(&mut Store<StoreData>) -> wasmtime::Result<Result<R, types::PluginError>>,
     ) -> Result<R, Error> {
+        self.call_with_ticks(self.limits.deadline_ticks(), call)
+    }
+
+    /// Runs `call` with a deadline at `deadline` instead of a fresh one, for a run of many calls
+    /// that shares one deadline. The deadline is capped at the limits' per-call deadline.
+    pub(crate) fn call_until<R>(
+        &mut self,
+        deadline: Instant,
+        call: impl FnOnce(&mut Store<StoreData>) -> wasmtime::Result<Result<R, types::PluginError>>,
+    ) -> Result<R, Error> {
+        // One extra tick, as in `SandboxLimits::deadline_ticks`, because the first tick can come
+        // at any moment after the call starts.
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let ticks = remaining.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) + 1;
+        let ticks = u64::try_from(ticks)
+            .unwrap_or(u64::MAX)
+            .min(self.limits.deadline_ticks());
+        self.call_with_ticks(ticks, call)
+    }
+
+    fn call_with_ticks<R>(
+        &mut self,
+        deadline_ticks: u64,
+        call: impl FnOnce(&mut Store<StoreData>) -> wasmtime::Result<Result<R, types::PluginError>>,
+    ) -> Result<R, Error> {
         if self.unusable {
             return Err(Error::InstanceUnusable {
                 plugin: self.plugin.name().to_owned(),
             });
         }
-        self.store.set_epoch_deadline(self.limits.deadline_ticks());
+        self.store.set_epoch_deadline(deadline_ticks);
         self.store.data_mut().limiter.clear_denied();
         self.store.data_mut().stop_requested = false;
 

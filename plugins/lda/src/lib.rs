@@ -5,12 +5,25 @@
 //! `seed`); its `settings` JSON carries the rest. `settings` may repeat a common setting, for
 //! example when a caller passes the default settings back unchanged, but then the two values
 //! must agree.
+//!
+//! The plugin also exports the `partitioned-sampler` interface, one `sampler` per partition of
+//! the documents, for the host's partitioned training (`topica_core::lda::partitioned`).
+
+// The export glue that wit-bindgen generates for `sampler.create` takes one argument per field
+// of `partition-request`.
+#![allow(clippy::too_many_arguments)]
+
+use std::cell::RefCell;
 
 use serde::Deserialize;
+use topica_core::lda::partitioned::{self, PartitionSampler};
 use topica_core::lda::{self, FixedTopics, LdaError, LdaParams};
 
-wit_bindgen::generate!({ world: "topic-model", path: "../wit" });
+wit_bindgen::generate!({ world: "partitioned-topic-model", path: "../wit" });
 
+use exports::topica::plugin::partitioned_sampler::{
+    self, CountDelta, GuestSampler, PartitionRequest, Sampler,
+};
 use topica::plugin::host;
 use topica::plugin::types::PluginKind;
 
@@ -58,9 +71,9 @@ fn check_agrees<T: PartialEq + std::fmt::Display>(
     }
 }
 
-/// Builds the sampler's settings from the request and its `settings` JSON.
-fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError> {
-    let text = request.settings.trim();
+/// Parses a request's `settings` JSON; empty text means no settings.
+fn parse_settings(text: &str) -> Result<Settings, PluginError> {
+    let text = text.trim();
     let settings: Settings = if text.is_empty() {
         Settings::default()
     } else {
@@ -71,7 +84,12 @@ fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError>
             ))
         })?
     };
+    Ok(settings)
+}
 
+/// Builds the sampler's settings from the request and its `settings` JSON.
+fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError> {
+    let settings = parse_settings(&request.settings)?;
     check_agrees("iterations", settings.iterations, request.iterations)?;
     check_agrees("alpha", settings.alpha, request.alpha)?;
     check_agrees("eta", settings.eta, request.eta)?;
@@ -94,6 +112,23 @@ fn params_from_request(request: &TrainRequest) -> Result<LdaParams, PluginError>
     Ok(params)
 }
 
+/// Builds one partition's settings from its request. The host runs the sweep schedule and the
+/// alpha optimisation, so only the priors and the seed matter here. `iterations` and the
+/// schedule settings are accepted and ignored, so that the host can pass the train request's
+/// settings unchanged.
+fn params_from_partition_request(request: &PartitionRequest) -> Result<LdaParams, PluginError> {
+    let settings = parse_settings(&request.settings)?;
+    check_agrees("alpha", settings.alpha, request.alpha)?;
+    check_agrees("eta", settings.eta, request.eta)?;
+    check_agrees("seed", settings.seed, request.seed)?;
+
+    let mut params = LdaParams::new(request.num_topics);
+    params.alpha = request.alpha;
+    params.eta = request.eta;
+    params.seed = request.seed;
+    Ok(params)
+}
+
 /// Maps a sampler error to the contract's error: bad settings, bad input, or a failure.
 fn to_plugin_error(error: LdaError) -> PluginError {
     let message = error.to_string();
@@ -102,7 +137,9 @@ fn to_plugin_error(error: LdaError) -> PluginError {
         LdaError::WordOutOfRange { .. }
         | LdaError::TooManyTokens(_)
         | LdaError::InvalidTopics(_)
-        | LdaError::InferIterations => PluginError::InvalidInput(message),
+        | LdaError::InferIterations
+        | LdaError::Partitions
+        | LdaError::InvalidPartitionInput(_) => PluginError::InvalidInput(message),
         LdaError::Cancelled { .. } => PluginError::Failed(message),
     }
 }
@@ -150,6 +187,66 @@ impl Guest for LdaPlugin {
         fixed
             .infer(&request.docs, request.iterations, request.seed)
             .map_err(to_plugin_error)
+    }
+}
+
+fn to_wit_delta(delta: partitioned::CountDelta) -> CountDelta {
+    CountDelta {
+        cells: delta.cells,
+        changes: delta.changes,
+    }
+}
+
+/// One partition of a partitioned training run. The `sampler` resource's methods take `&self`,
+/// so the state sits in a `RefCell`; an instance runs one call at a time.
+struct PartitionState(RefCell<PartitionSampler>);
+
+impl partitioned_sampler::Guest for LdaPlugin {
+    type Sampler = PartitionState;
+}
+
+impl GuestSampler for PartitionState {
+    fn create(request: PartitionRequest) -> Result<Sampler, PluginError> {
+        let params = params_from_partition_request(&request)?;
+        let valid = params
+            .validate()
+            .map_err(|error| to_plugin_error(error.into()))?;
+        let sampler = PartitionSampler::new(
+            &valid,
+            &request.docs,
+            request.vocab_size,
+            request.partition,
+            request.first_doc as usize,
+        )
+        .map_err(to_plugin_error)?;
+        Ok(Sampler::new(PartitionState(RefCell::new(sampler))))
+    }
+
+    fn delta(&self) -> CountDelta {
+        to_wit_delta(self.0.borrow().delta())
+    }
+
+    fn sweep(&self, merged: CountDelta, alpha: Vec<f64>) -> Result<CountDelta, PluginError> {
+        let merged = partitioned::CountDelta {
+            cells: merged.cells,
+            changes: merged.changes,
+        };
+        self.0
+            .borrow_mut()
+            .sweep(&merged, &alpha)
+            .map(to_wit_delta)
+            .map_err(to_plugin_error)
+    }
+
+    fn document_log_likelihood(&self, alpha: Vec<f64>) -> Result<f64, PluginError> {
+        self.0
+            .borrow()
+            .document_log_likelihood(&alpha)
+            .map_err(to_plugin_error)
+    }
+
+    fn doc_topic(&self) -> Vec<u32> {
+        self.0.borrow().doc_topic().to_vec()
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod components;
 mod filters;
+mod partitioned;
 mod phrases;
 mod pipeline;
 mod sandbox;
