@@ -1,10 +1,11 @@
 //! Training speed on a real corpus, reported in token samples per second.
 //!
-//! Ignored by default because it needs a corpus file and takes about half a minute:
+//! A measurement of the native sampler, not a test: the benchmarks compare it with the same
+//! sampler in Wasm. It needs a corpus file and takes about half a minute:
 //!
 //! ```text
 //! TOPICA_SPEED_CORPUS=path/to/ungd_paragraphs.jsonl TOPICA_SPEED_STOPWORDS=path/to/english.txt \
-//!     cargo test -p topica-core --release --test lda_speed -- --ignored --nocapture
+//!     cargo run -p topica-core --release --example lda_speed
 //! ```
 //!
 //! The corpus is JSON lines with a `text` field. Tokens are alphabetic runs longer than two
@@ -69,9 +70,7 @@ fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
     (bags, vocabulary.len())
 }
 
-#[test]
-#[ignore = "needs TOPICA_SPEED_CORPUS and TOPICA_SPEED_STOPWORDS; run with --ignored --nocapture"]
-fn lda_speed_on_corpus() {
+fn main() {
     let corpus = std::env::var("TOPICA_SPEED_CORPUS")
         .expect("set TOPICA_SPEED_CORPUS to a JSON lines corpus");
     let stopwords = std::env::var("TOPICA_SPEED_STOPWORDS")
