@@ -110,7 +110,7 @@ def coherence_gensim(args: argparse.Namespace) -> dict:
     model = CoherenceModel(
         topics=topics, texts=texts, dictionary=dictionary, coherence=args.measure, topn=args.top_n
     )
-    # get_coherence() is aggregate_measures(get_coherence_per_topic()); calling the two parts
+    # get_coherence() is aggregate_measures(get_coherence_per_topic()), so calling the two parts
     # returns the per-topic values as well without scoring twice.
     per_topic = model.get_coherence_per_topic()
     overall = model.aggregate_measures(per_topic)
@@ -127,10 +127,10 @@ def coherence_gensim(args: argparse.Namespace) -> dict:
 
 
 def sweep_gensim(args: argparse.Namespace) -> dict:
-    """Train gensim LdaModel for each K and score it with c_v, as the reference notebook does.
+    """Train gensim LdaModel for each K and score it with c_v, the usual gensim notebook sweep.
 
-    The notebook passes the model and its training dictionary to CoherenceModel. The texts here
-    are the unfiltered token lists: gensim keeps each window's positions and only ignores words
+    CoherenceModel gets the model and its training dictionary, as in those notebooks. The texts
+    are the unfiltered token lists. gensim keeps each window's positions and only ignores words
     outside the dictionary, so this gives the same c_v as a dictionary built from those texts.
     """
     from gensim.corpora import Dictionary

@@ -1,9 +1,9 @@
 """Benchmark Topica against gensim 4.4 and tomotopy 0.14 on the same token lists.
 
-bench/run builds Topica, prepares the Python environment and calls this script. It ingests and
-preprocesses each corpus with Topica, exports the token lists, trains every model on them,
-scores every model with `topica coherence`, times c_v, the K sweep and preprocessing, and writes
-the raw results as JSON and the tables as Markdown.
+bench/run builds Topica, prepares the Python environment and calls this script. The script
+ingests and preprocesses each corpus with Topica and exports the token lists. It trains every
+model on those lists and scores every model with `topica coherence`. It also times c_v, the K
+sweep and preprocessing, then writes the raw results as JSON and the tables as Markdown.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import report
 import targets
-from measure import CommandError, Measured, run_measured
+from measure import Measured, run_measured
 from topica_cli import Topica
 
 log = logging.getLogger("bench")
@@ -33,7 +33,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 WORKER = BENCH_DIR / "anchor_worker.py"
 PIPELINE_FILE = BENCH_DIR / "pipeline.toml"
 
-# Where each corpus lives inside the corpora folder.
+# Path of each corpus inside the corpora folder.
 CORPUS_SOURCES = {
     "lee": "lee/lee_background.jsonl",
     "state_union": "state_union",
@@ -45,7 +45,7 @@ STOPWORDS_FILE = "stopwords/english.txt"
 
 TRAIN_ITERATIONS = 1000
 ANCHOR_WORKERS = 2
-# Top words per topic saved for every model; c_v is scored on the top 10 and the top 20.
+# Top words per topic saved for every model. c_v is scored on the top 10 and the top 20.
 SAVED_TOP_WORDS = 20
 # Top words for u_mass and c_npmi, the default of gensim's CoherenceModel and of `topica kpi`.
 OTHER_MEASURES_TOP_N = 20
@@ -53,12 +53,12 @@ OTHER_MEASURES_TOP_N = 20
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
-    """What one benchmark mode runs."""
+    """Corpora, numbers of topics, seeds and settings of one benchmark mode."""
 
     name: str
     corpora: tuple[str, ...]
     topics: tuple[int, ...]
-    # Seeds for Topica and tomotopy per corpus; gensim uses the first seed only.
+    # Seeds for Topica and tomotopy per corpus. gensim uses the first seed only.
     seeds: dict[str, tuple[int, ...]]
     gensim_passes: tuple[int, ...]
     sweep_topics: tuple[int, int]
@@ -116,9 +116,10 @@ class Bench:
         try:
             value = function(*args)
             error = None
-        except (CommandError, OSError, ValueError, KeyError) as exc:
-            log.error("section %s failed: %s", name, exc)
-            value, error = None, str(exc)
+        # Sections are independent, so any failure is recorded in the results and the run goes on.
+        except Exception as exc:  # noqa: BLE001
+            log.exception("section %s failed", name)
+            value, error = None, f"{type(exc).__name__}: {exc}"
         self.results[name] = {
             "result": value,
             "error": error,
@@ -274,7 +275,7 @@ class Bench:
                     row.update({"corpus": name, "topics": topics})
                     row["scores"] = self.score(row["top_words"], corpus, label)
                     log.info(
-                        "  train %.2f s, c_v@10 %.4f, peak RSS %.0f MiB",
+                        "  train %.2f s, c_v@10 %s, peak RSS %.0f MiB",
                         row["train_seconds"], row["scores"]["c_v@10"], row["max_rss_mib"],
                     )  # fmt: skip
                     rows.append(row)
@@ -470,8 +471,17 @@ def versions(topica_binary: Path) -> dict:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark Topica against gensim and tomotopy.")
-    parser.add_argument("--quick", action="store_true", help="run the reduced grid (about 10 minutes)")
-    parser.add_argument("--corpora", type=Path, required=True, help="folder holding the reference corpora")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="run the reduced grid: lee and state_union, K 10 and 20, one seed, gensim passes=1",
+    )
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        required=True,
+        help="folder with the lee, state_union, ungd_paragraphs and stopwords folders",
+    )
     parser.add_argument("--topica", type=Path, required=True, help="the release `topica` binary")
     parser.add_argument("--work-dir", type=Path, required=True, help="folder for Topica's data and exported tokens")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md", help="Markdown file to write")

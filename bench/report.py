@@ -49,6 +49,7 @@ def section_header(results: dict, key: str, title: str) -> tuple[str, object]:
 
 def render_header(results: dict, results_path: Path) -> str:
     machine, versions = results["machine"], results["versions"]
+    hardware = f"{machine['nproc']} CPUs, {machine['cpu_model']}, {machine['memory_gib']} GiB RAM"
     uncommitted = versions["topica_uncommitted_files"]
     commit = versions["topica_commit"] + (f" with {uncommitted} uncommitted files" if uncommitted else "")
     text = "# Benchmark results\n\n"
@@ -61,7 +62,7 @@ def render_header(results: dict, results_path: Path) -> str:
     text += table(
         ["", ""],
         [
-            ["machine", f"{machine['nproc']} CPUs, {machine['cpu_model']}, {machine['memory_gib']} GiB RAM, Linux {machine['kernel']}"],
+            ["machine", f"{hardware}, Linux {machine['kernel']}"],
             ["Topica", f"{versions['topica']}, commit {commit}"],
             ["gensim", versions["gensim"]],
             ["tomotopy", versions["tomotopy"]],
@@ -236,7 +237,7 @@ def render_sweep(results: dict) -> str:
     topica, gensim = sweep["topica"], sweep["gensim"]
     first, last = sweep["topics"]
     text += (
-        f"The reference notebook's sweep on {sweep['corpus']}: one model per K = {first}..{last}, each scored "
+        f"The usual gensim notebook sweep on {sweep['corpus']}: one model per K = {first}..{last}, each scored "
         f"with c_v on its top {gensim['top_n']} words. gensim: `LdaModel` (passes=1) and `CoherenceModel` "
         f"per K, {gensim['seconds']:.1f} s inside Python ({gensim['process_wall_seconds']:.1f} s for the "
         f"process). Topica: {topica['method']}, {topica['seconds']:.1f} s as reported"
@@ -244,6 +245,7 @@ def render_sweep(results: dict) -> str:
     if "process_wall_seconds" in topica:
         text += f" ({topica['process_wall_seconds']:.1f} s for the process, {topica['workers']} workers)"
     text += ".\n\n"
+
     gensim_by_k = {entry["topics"]: entry for entry in gensim["per_k"]}
     topica_by_k = {entry["topics"]: entry for entry in topica["per_k"]}
     rows = []
@@ -259,6 +261,7 @@ def render_sweep(results: dict) -> str:
                 number(ours.get("train_seconds")),
             ]
         )
+
     header = ["K", "gensim c_v", "gensim train s", "gensim c_v s", "Topica c_v", "Topica train s"]
     return text + table(header, rows) + "\n"
 

@@ -28,7 +28,7 @@ def select(rows: list[dict], corpus: str, topics: int, model: str) -> list[dict]
 
 
 def target(name: str, scope: str, measured: str, met: bool | None) -> dict:
-    """One line of the targets table; `met` is None when the target was not measured."""
+    """Build one line of the targets table. `met` is None when the target was not measured."""
     return {"target": name, "scope": scope, "measured": measured, "met": met}
 
 
@@ -47,13 +47,14 @@ def training_targets(rows: list[dict], grid: dict) -> list[dict]:
             tomotopy_seconds = median_of(tomotopy, lambda row: row["train_seconds"])
             tomotopy_c_v = median_of(tomotopy, lambda row: row["scores"]["c_v@10"])
             quality_met = topica_c_v >= tomotopy_c_v
+            seeds = f"{len(topica)} seed" if len(topica) == 1 else f"{len(topica)} seeds"
             ratio = topica_seconds / tomotopy_seconds
             lines.append(
                 target(
                     "training ≤ 0.5× tomotopy at ≥ its c_v@10",
                     scope,
                     f"{ratio:.2f}× ({topica_seconds:.1f} s / {tomotopy_seconds:.1f} s), "
-                    f"c_v@10 median {topica_c_v:.4f} vs {tomotopy_c_v:.4f} ({len(topica)} seeds)",
+                    f"c_v@10 median {topica_c_v:.4f} vs {tomotopy_c_v:.4f} ({seeds})",
                     ratio <= MAX_TRAIN_RATIO_TOMOTOPY and quality_met,
                 )
             )
@@ -92,7 +93,7 @@ def coherence_targets(rows: list[dict]) -> list[dict]:
                 "c_v ≥ 50× faster than gensim (values within 0.001)",
                 f"{row['corpus']}, K={row['topics']}, top {row['top_n']}",
                 f"{speedup:.1f}× ({row['gensim_seconds']:.2f} s / {row['topica_seconds']:.3f} s), "
-                f"|Δ| = {difference:.5f}",
+                f"values differ by {difference:.5f}",
                 speedup >= MIN_COHERENCE_SPEEDUP and difference <= C_V_AGREEMENT,
             )
         )
@@ -166,7 +167,8 @@ def evaluate(results: dict) -> list[dict]:
     if preprocessing:
         lines.append(preprocessing_target(preprocessing))
     else:
-        lines.append(target("Wasm preprocessing ≥ 20× faster than Python", "all", "not measured: the section failed", None))
+        failed = "not measured: the section failed"
+        lines.append(target("Wasm preprocessing ≥ 20× faster than Python", "all", failed, None))
 
     if training:
         lines += memory_targets(training, grid)

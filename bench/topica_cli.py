@@ -9,8 +9,8 @@ from pathlib import Path
 
 from measure import Measured, run_measured
 
-# Variables that would send runs to MLflow or corpora to MongoDB; the benchmark uses the
-# embedded SQLite store and the file tracker under its own data directory.
+# Variables that would send runs to MLflow or corpora to MongoDB. The benchmark removes them so
+# that Topica uses the embedded SQLite store and the file tracker under its own data directory.
 REMOTE_BACKEND_VARIABLES = ("MLFLOW_TRACKING_URI", "MONGODB_URI", "MONGODB_DATABASE", "TOPICA_DATA_DIR")
 
 
@@ -41,6 +41,7 @@ class Topica:
         return self.run("preprocess", "--corpus", corpus, "--config", config)
 
     def train(self, corpus: str, pipeline_id: str, topics: int, seed: int, iterations: int) -> Measured:
+        # Two partitions on two worker threads, like the anchors' two workers.
         return self.run(
             "train",
             "--corpus", corpus,
@@ -48,6 +49,8 @@ class Topica:
             "--topics", topics,
             "--seed", seed,
             "--iterations", iterations,
+            "--partitions", 2,
+            "--workers", 2,
         )  # fmt: skip
 
     def export_tokens(self, run_id: str, output: Path, *, unfiltered: bool) -> Measured:
