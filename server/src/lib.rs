@@ -8,6 +8,7 @@ pub mod export;
 pub mod ingest;
 pub mod kpi;
 pub mod preprocess;
+mod render;
 pub mod serve;
 pub mod store;
 pub mod sweep;
