@@ -231,6 +231,22 @@ pub(crate) fn corpus_version(documents: &[NewDocument]) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
+/// Checks that `tokens` holds one entry per document, in position order.
+pub(crate) fn check_token_positions(name: &str, tokens: &[DocumentTokens], document_count: i64) -> Result<(), StoreError> {
+    let positions_match = tokens.len() as i64 == document_count
+        && tokens.iter().enumerate().all(|(index, entry)| entry.position == index as u64);
+    if positions_match {
+        return Ok(());
+    }
+    Err(StoreError::TokensMismatch {
+        corpus: name.to_owned(),
+        reason: format!(
+            "expected one token list per document in position order ({document_count} documents), got {}",
+            tokens.len()
+        ),
+    })
+}
+
 /// Returns the current time as an RFC 3339 string in UTC.
 pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()

@@ -36,7 +36,7 @@ use self::records::{
     TokenRecord,
 };
 use super::{
-    CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError, check_document_sizes,
+    CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError, check_document_sizes, check_token_positions,
 };
 
 /// Database used when neither the caller nor the URI names one.
@@ -479,17 +479,7 @@ impl Store for MongoStore {
         let operation = format!("store the tokens of corpus {name:?} for pipeline {}", pipeline.pipeline_id);
         let corpus = self.require_corpus(name, &operation).await?;
         let document_count = corpus.document_count;
-        let positions_match = tokens.len() as i64 == document_count
-            && tokens.iter().enumerate().all(|(index, entry)| entry.position == index as u64);
-        if !positions_match {
-            return Err(StoreError::TokensMismatch {
-                corpus: name.to_owned(),
-                reason: format!(
-                    "expected one token list per document in position order ({document_count} documents), got {}",
-                    tokens.len()
-                ),
-            });
-        }
+        check_token_positions(name, &tokens, document_count)?;
         // Token lists carry the stored documents' ids, as the SQLite store's join returns them.
         let doc_ids = self.document_ids(&corpus, &operation).await?;
 

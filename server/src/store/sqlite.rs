@@ -9,7 +9,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
     CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError,
-    check_document_sizes, corpus_version, now_rfc3339,
+    check_document_sizes, check_token_positions, corpus_version, now_rfc3339,
 };
 
 /// A store in one SQLite database file, written in transactions so that a crash leaves no half
@@ -212,17 +212,7 @@ impl Store for SqliteStore {
                 .bind(corpus_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let positions_match = tokens.len() as i64 == document_count
-            && tokens.iter().enumerate().all(|(index, entry)| entry.position == index as u64);
-        if !positions_match {
-            return Err(StoreError::TokensMismatch {
-                corpus: name.to_owned(),
-                reason: format!(
-                    "expected one token list per document in position order ({document_count} documents), got {}",
-                    tokens.len()
-                ),
-            });
-        }
+        check_token_positions(name, &tokens, document_count)?;
 
         sqlx::query("DELETE FROM pipelines WHERE corpus_id = ? AND pipeline_id = ?")
             .bind(corpus_id)
