@@ -219,7 +219,7 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
 /// Reads `--workers`, by default the number of CPU cores, and `--partitions`, by default 1.
 ///
 /// One partition is the default because it is exact Gibbs sampling and gives the same model on
-/// every machine; measured on 2 busy cores, partitioned training was not yet faster.
+/// every machine. On 2 busy cores, partitioned training was not faster in our measurements.
 fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
     let workers = args
         .workers

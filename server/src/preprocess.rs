@@ -88,7 +88,7 @@ impl Default for PipelineConfig {
     }
 }
 
-/// The default chain: tokenize, lowercase, keep alphabetic tokens of 3+ characters, drop English
+/// Returns the default chain: tokenize, lowercase, keep alphabetic tokens of 3+ characters, drop English
 /// and Italian stopwords, join frequent bigrams. Stemming is off by default.
 pub fn default_steps() -> Vec<StepConfig> {
     let step = |plugin: &str, settings: serde_json::Value| StepConfig { plugin: plugin.into(), settings };
@@ -101,7 +101,7 @@ pub fn default_steps() -> Vec<StepConfig> {
     ]
 }
 
-/// Why preprocessing failed.
+/// Failures of `topica preprocess`.
 #[derive(Debug, thiserror::Error)]
 pub enum PreprocessError {
     /// The pipeline file could not be read or parsed.
@@ -173,7 +173,7 @@ impl PipelineConfig {
     }
 }
 
-/// What preprocessing produced.
+/// Summary of one preprocessing run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PreprocessReport {
     pub corpus: String,

@@ -25,12 +25,14 @@ pub(crate) fn render_ingest(report: &IngestReport) -> String {
     if !report.collections.is_empty() {
         let _ = writeln!(text, "  collections: {}", report.collections.join(", "));
     }
+
     if !report.skipped.is_empty() {
         let _ = writeln!(text, "  skipped {} item(s):", report.skipped.len());
         for skipped in &report.skipped {
             let _ = writeln!(text, "    {}: {}", skipped.item, skipped.reason);
         }
     }
+
     let impossible: Vec<String> = report
         .date_issues
         .iter()
@@ -40,14 +42,17 @@ pub(crate) fn render_ingest(report: &IngestReport) -> String {
     if !impossible.is_empty() {
         let _ = writeln!(text, "  impossible dates, stored undated: {}", list_some(impossible.into_iter(), 20));
     }
+
     let missing: Vec<String> =
         report.date_issues.iter().filter(|issue| issue.problem == "missing").map(|issue| issue.doc_id.clone()).collect();
     if !missing.is_empty() {
         let _ = writeln!(text, "  no date, stored undated: {}", list_some(missing.into_iter(), 20));
     }
+
     if !report.empty_documents.is_empty() {
         let _ = writeln!(text, "  empty documents, not stored: {}", list_some(report.empty_documents.iter().cloned(), 20));
     }
+
     if !report.duplicates.is_empty() {
         let duplicates = report
             .duplicates

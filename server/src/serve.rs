@@ -133,7 +133,7 @@ impl Backend for DataBackend {
     }
 }
 
-/// Answers 200 when the store and the tracker respond, 503 otherwise, so a load balancer only
+/// Returns 200 when the store and the tracker respond, 503 otherwise, so a load balancer only
 /// sends traffic to an instance that can serve it.
 async fn readiness(State(context): State<Context>) -> (StatusCode, &'static str) {
     if let Err(error) = context.store.list_corpora().await {

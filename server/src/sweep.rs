@@ -96,7 +96,7 @@ pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepRep
     match run_children(context, job, &parent.run_id).await {
         Ok(mut models) => {
             models.sort_by_key(|entry| entry.num_topics);
-            // The per-K curve is `sweep_c_v` with K as the step; `coherence_c_v` stays reserved
+            // The per-K curve is `sweep_c_v` with K as the step. `coherence_c_v` stays reserved
             // for single models, so run listings never show one K's value as the sweep's.
             let mut metrics: Vec<Metric> = models
                 .iter()

@@ -2,7 +2,7 @@
 
 use regex::Regex;
 
-/// Why a date could not be used; the document is kept undated.
+/// Problem with a date; the document is kept undated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateProblem {
     /// Nothing in the name matched the pattern.
@@ -70,7 +70,7 @@ impl DatePattern {
         Ok(Self { source: pattern.to_owned(), regex })
     }
 
-    /// The pattern as the user wrote it.
+    /// Returns the pattern as the user wrote it.
     pub fn as_str(&self) -> &str {
         &self.source
     }

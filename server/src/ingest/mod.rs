@@ -1,7 +1,7 @@
 //! Ingest: reads a folder or zip of `.txt` files, a CSV file or a JSONL file into documents,
 //! and reports every file or row it could not use and why.
 //!
-//! Reading never writes to disk; the store receives the whole corpus in one atomic call, so a
+//! Reading never writes to disk. The store receives the whole corpus in one atomic call, so a
 //! failure or a kill midway leaves no half corpus.
 
 pub mod dates;
@@ -91,7 +91,7 @@ pub struct Duplicate {
     pub kind: &'static str,
 }
 
-/// What ingest did, for the command's output.
+/// Summary of one ingest, for the command's output.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub corpus: String,
@@ -105,7 +105,7 @@ pub struct IngestReport {
     pub duplicates: Vec<Duplicate>,
 }
 
-/// Why ingest failed; nothing was stored.
+/// Failures of ingest; after any of them nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The input path does not exist.

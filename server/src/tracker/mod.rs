@@ -135,7 +135,7 @@ pub enum TrackerError {
 /// Records runs and their parameters, metrics and artifacts.
 #[async_trait]
 pub trait Tracker: Send + Sync {
-    /// Where runs are kept, for messages ("local tracker at …", an MLflow URL).
+    /// Returns where runs are kept, for messages ("local tracker at …", an MLflow URL).
     fn location(&self) -> String;
 
     /// Starts a run in `experiment` (created when missing) and returns it in state RUNNING.
