@@ -25,6 +25,7 @@ from pathlib import Path
 import report
 import targets
 from measure import Measured, run_measured
+from targets import topica_label
 from topica_cli import Topica
 
 log = logging.getLogger("bench")
@@ -43,7 +44,7 @@ PREPROCESS_CORPUS = "ungd_paragraphs"
 SWEEP_CORPUS = "state_union"
 STOPWORDS_FILE = "stopwords/english.txt"
 
-TRAIN_ITERATIONS = 1000
+TRAIN_ITERATIONS = targets.DEFAULT_TOPICA_ITERATIONS
 ANCHOR_WORKERS = 2
 # Top words per topic saved for every model. c_v is scored on the top 10 and the top 20.
 SAVED_TOP_WORDS = 20
@@ -62,6 +63,11 @@ class Grid:
     seeds: dict[str, tuple[int, ...]]
     gensim_passes: tuple[int, ...]
     sweep_topics: tuple[int, int]
+    # Sweep counts Topica trains with, besides TRAIN_ITERATIONS: the training target takes the
+    # fewest that reach tomotopy's c_v@10.
+    topica_iterations: tuple[int, ...]
+    # Sweep counts for the `topica sweep` runs.
+    sweep_iterations: tuple[int, ...]
 
 
 QUICK = Grid(
@@ -71,6 +77,8 @@ QUICK = Grid(
     seeds={"lee": (1,), "state_union": (1,)},
     gensim_passes=(1,),
     sweep_topics=(3, 19),
+    topica_iterations=(200, TRAIN_ITERATIONS),
+    sweep_iterations=(200,),
 )
 FULL = Grid(
     name="full",
@@ -79,6 +87,8 @@ FULL = Grid(
     seeds={"lee": (1,), "state_union": (1, 2, 3), "ungd_paragraphs": (1, 2, 3)},
     gensim_passes=(1, 10),
     sweep_topics=(3, 19),
+    topica_iterations=(200, 500, TRAIN_ITERATIONS),
+    sweep_iterations=(200, TRAIN_ITERATIONS),
 )
 
 
@@ -211,11 +221,12 @@ class Bench:
                 scores[f"{key} missing words"] = output["missing_words"]
         return scores
 
-    def train_topica(self, corpus: PreparedCorpus, topics: int, seed: int) -> dict:
-        measured = self.topica.train(corpus.name, corpus.pipeline_id, topics, seed, TRAIN_ITERATIONS)
+    def train_topica(self, corpus: PreparedCorpus, topics: int, seed: int, iterations: int) -> dict:
+        measured = self.topica.train(corpus.name, corpus.pipeline_id, topics, seed, iterations)
         output = measured.json()
         return {
-            "model": "Topica",
+            "model": topica_label(iterations),
+            "iterations": iterations,
             "seed": seed,
             "run_id": output["run_id"],
             "train_seconds": output["seconds"],
@@ -264,11 +275,14 @@ class Bench:
                     jobs.append(("LdaModel", seeds[0], passes))
                     jobs.append(("LdaMulticore", seeds[0], passes))
                 jobs += [("tomotopy", seed, 0) for seed in seeds]
-                jobs += [("Topica", seed, 0) for seed in seeds]
+                # For Topica, the third field is the number of sweeps.
+                jobs += [
+                    ("Topica", seed, iterations) for iterations in self.grid.topica_iterations for seed in seeds
+                ]
                 for model, seed, passes in jobs:
                     log.info("training %s on %s, K=%d, seed %d, passes %d", model, name, topics, seed, passes)
                     if model == "Topica":
-                        row = self.train_topica(corpus, topics, seed)
+                        row = self.train_topica(corpus, topics, seed, passes)
                     else:
                         row = self.train_anchor(corpus, model, topics, seed, passes)
                     label = f"{name}-k{topics}-{row['model']}-seed{seed}".replace(" ", "_").replace("=", "")
@@ -349,36 +363,26 @@ class Bench:
             "gensim": {**gensim_output, **process_summary(gensim_measured)},
         }
 
-        if self.topica.has_command("sweep"):
-            log.info("topica sweep K=%d..%d on %s", k_min, k_max, SWEEP_CORPUS)
-            measured = self.topica.sweep(SWEEP_CORPUS, corpus.pipeline_id, k_min, k_max, seed)
+        result["topica"] = []
+        for iterations in self.grid.sweep_iterations:
+            log.info("topica sweep K=%d..%d on %s, %d sweeps", k_min, k_max, SWEEP_CORPUS, iterations)
+            measured = self.topica.sweep(SWEEP_CORPUS, corpus.pipeline_id, k_min, k_max, seed, iterations)
             output = measured.json()
-            result["topica"] = {
-                "method": "topica sweep",
-                "seconds": output["seconds"],
-                "workers": output["workers"],
-                "best_num_topics": output["best_num_topics"],
-                "per_k": [
-                    {"topics": entry["num_topics"], "c_v": entry["c_v"], "train_seconds": entry["training_seconds"]}
-                    for entry in output["models"]
-                ],
-                **process_summary(measured),
-            }
-        else:
-            result["topica"] = self.sweep_by_loop(corpus, k_min, k_max, seed)
+            result["topica"].append(
+                {
+                    "method": f"topica sweep --iterations {iterations}",
+                    "iterations": iterations,
+                    "seconds": output["seconds"],
+                    "workers": output["workers"],
+                    "best_num_topics": output["best_num_topics"],
+                    "per_k": [
+                        {"topics": entry["num_topics"], "c_v": entry["c_v"], "train_seconds": entry["training_seconds"]}
+                        for entry in output["models"]
+                    ],
+                    **process_summary(measured),
+                }
+            )
         return result
-
-    def sweep_by_loop(self, corpus: PreparedCorpus, k_min: int, k_max: int, seed: int) -> dict:
-        """Time `topica train` + `topica kpi` per K, for a Topica without `topica sweep`."""
-        log.info("topica has no sweep command; timing train + kpi for K=%d..%d", k_min, k_max)
-        per_k, wall = [], 0.0
-        for topics in range(k_min, k_max + 1):
-            trained = self.topica.train(corpus.name, corpus.pipeline_id, topics, seed, TRAIN_ITERATIONS)
-            scored = self.topica.kpi(trained.json()["run_id"])
-            c_v = next(score["overall"] for score in scored.json()["scores"] if score["measure"] == "c_v")
-            wall += trained.wall_seconds + scored.wall_seconds
-            per_k.append({"topics": topics, "c_v": c_v, "train_seconds": trained.json()["seconds"]})
-        return {"method": "topica train + topica kpi per K", "seconds": wall, "wall_seconds": wall, "per_k": per_k}
 
     # Preprocessing throughput -----------------------------------------------------------------
 

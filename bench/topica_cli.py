@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 from measure import Measured, run_measured
@@ -26,13 +25,6 @@ class Topica:
         """Run `topica --data-dir DIR --format json ARGS...` and measure it."""
         argv = [self.binary, "--data-dir", self.data_dir, "--format", "json", *args]
         return run_measured([str(arg) for arg in argv], env=self.env)
-
-    def has_command(self, name: str) -> bool:
-        """Return whether `topica --help` lists the subcommand `name`."""
-        help_text = subprocess.run(
-            [str(self.binary), "--help"], capture_output=True, text=True, check=True, env=self.env
-        ).stdout
-        return any(line.split()[:1] == [name] for line in help_text.splitlines())
 
     def ingest(self, path: Path, corpus: str) -> Measured:
         return self.run("ingest", path, "--corpus", corpus, "--replace")
@@ -62,13 +54,15 @@ class Topica:
             "coherence", "--topics", topics_file, "--texts", texts, "--measure", measure, "--top-n", top_n
         )
 
-    def kpi(self, run_id: str) -> Measured:
-        return self.run("kpi", "--run", run_id)
-
-    def sweep(self, corpus: str, pipeline_id: str, k_min: int, k_max: int, seed: int) -> Measured:
+    def sweep(self, corpus: str, pipeline_id: str, k_min: int, k_max: int, seed: int, iterations: int) -> Measured:
         return self.run(
-            "sweep", "--corpus", corpus, "--pipeline", pipeline_id, "--topics", f"{k_min}..{k_max}", "--seed", seed
-        )
+            "sweep",
+            "--corpus", corpus,
+            "--pipeline", pipeline_id,
+            "--topics", f"{k_min}..{k_max}",
+            "--seed", seed,
+            "--iterations", iterations,
+        )  # fmt: skip
 
     def model_top_words(self, run_id: str, top_n: int) -> list[list[str]]:
         """Read a run's model artifact and return each topic's `top_n` most probable words.

@@ -36,5 +36,7 @@ pub(crate) fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
 /// Logs a backend failure with its cause and returns the message the browser may see.
 pub(crate) fn load_failed(data: &str, cause: String) -> ServerFnError {
     tracing::error!(error = %cause, "loading {data} for the web app failed");
-    ServerFnError::new(format!("Could not load {data}. See the server log for details."))
+    ServerFnError::new(format!(
+        "Could not load {data}. See the server log for details."
+    ))
 }

@@ -125,13 +125,24 @@ mod tests {
     #[test]
     fn topic_coherence_picks_topic_index() {
         let detail = detail_with(vec![
-            MeasureView { measure: "c_v".into(), overall: 0.5, per_topic: vec![Some(0.4), Some(0.6)] },
-            MeasureView { measure: "u_mass".into(), overall: -2.0, per_topic: vec![Some(-1.0), Some(-3.0)] },
+            MeasureView {
+                measure: "c_v".into(),
+                overall: 0.5,
+                per_topic: vec![Some(0.4), Some(0.6)],
+            },
+            MeasureView {
+                measure: "u_mass".into(),
+                overall: -2.0,
+                per_topic: vec![Some(-1.0), Some(-3.0)],
+            },
         ]);
 
         let values = detail.topic_coherence(1);
 
-        assert_eq!(values, vec![("c_v".to_string(), 0.6), ("u_mass".to_string(), -3.0)]);
+        assert_eq!(
+            values,
+            vec![("c_v".to_string(), 0.6), ("u_mass".to_string(), -3.0)]
+        );
     }
 
     #[test]

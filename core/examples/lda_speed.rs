@@ -8,6 +8,13 @@
 //!     cargo run -p topica-core --release --example lda_speed
 //! ```
 //!
+//! With `TOPICA_SPEED_TOKENS=tokens.jsonl` it trains on token lists instead, as
+//! `topica export tokens` writes them; `bench/run` uses this to compare the native sampler with
+//! the same sampler in Wasm. Other settings: `TOPICA_SPEED_TOPICS` (default 20),
+//! `TOPICA_SPEED_ITERATIONS` (1000), `TOPICA_SPEED_SEED` (0), `TOPICA_SPEED_PARTITIONS` (0: the
+//! single-partition sampler; P > 0: P partitions, swept one after another in this thread) and
+//! `TOPICA_SPEED_JSON` (print one JSON object).
+//!
 //! The corpus is JSON lines with a `text` field. Tokens are alphabetic runs longer than two
 //! characters, lowercased, minus the stopwords, then words in fewer than 5 documents are dropped
 //! (gensim's `filter_extremes(no_below=5)` without its other limits).
@@ -15,6 +22,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use topica_core::lda::partitioned::train_partitioned;
 use topica_core::lda::{LdaParams, train};
 
 fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
@@ -70,33 +78,96 @@ fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
     (bags, vocabulary.len())
 }
 
-fn main() {
-    let corpus = std::env::var("TOPICA_SPEED_CORPUS")
-        .expect("set TOPICA_SPEED_CORPUS to a JSON lines corpus");
-    let stopwords = std::env::var("TOPICA_SPEED_STOPWORDS")
-        .expect("set TOPICA_SPEED_STOPWORDS to a stopword list");
-    let num_topics: u32 = std::env::var("TOPICA_SPEED_TOPICS")
-        .map_or(20, |k| k.parse().expect("TOPICA_SPEED_TOPICS is a number"));
-    let iterations: u32 = std::env::var("TOPICA_SPEED_ITERATIONS").map_or(1000, |n| {
-        n.parse().expect("TOPICA_SPEED_ITERATIONS is a number")
-    });
+/// Reads token lists, one JSON object per line with a `tokens` list of words, such as
+/// `topica export tokens` writes. Word ids follow gensim's `Dictionary`: each document's new
+/// words, sorted, take the next ids. On the filtered lists of a Topica run this gives the ids of
+/// the run's dictionary, so the native model can be compared with the Wasm one.
+fn load_token_lists(path: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
+    let text = std::fs::read_to_string(path).expect("read the token lists");
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut bags = Vec::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let row: serde_json::Value = serde_json::from_str(line).expect("parse a JSON line");
+        let tokens: Vec<&str> = row["tokens"]
+            .as_array()
+            .expect("each line has a `tokens` list")
+            .iter()
+            .map(|token| token.as_str().expect("tokens are strings"))
+            .collect();
+        let mut new_words: Vec<&str> = tokens
+            .iter()
+            .copied()
+            .filter(|word| !ids.contains_key(*word))
+            .collect();
+        new_words.sort_unstable();
+        new_words.dedup();
+        for word in new_words {
+            let next = ids.len() as u32;
+            ids.insert(word.to_owned(), next);
+        }
+        let mut bag: BTreeMap<u32, u32> = BTreeMap::new();
+        for word in tokens {
+            *bag.entry(ids[word]).or_default() += 1;
+        }
+        bags.push(bag.into_iter().collect());
+    }
+    (bags, ids.len())
+}
 
-    let (bags, vocab_size) = load_bags(&corpus, &stopwords);
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).map_or(default, |value| {
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is not a valid number: {value}"))
+    })
+}
+
+fn main() {
+    let (bags, vocab_size) = match std::env::var("TOPICA_SPEED_TOKENS") {
+        Ok(path) => load_token_lists(&path),
+        Err(_) => {
+            let corpus = std::env::var("TOPICA_SPEED_CORPUS")
+                .expect("set TOPICA_SPEED_TOKENS to token lists, or TOPICA_SPEED_CORPUS to a JSON lines corpus");
+            let stopwords = std::env::var("TOPICA_SPEED_STOPWORDS")
+                .expect("set TOPICA_SPEED_STOPWORDS to a stopword list");
+            load_bags(&corpus, &stopwords)
+        }
+    };
+    let num_topics: u32 = setting("TOPICA_SPEED_TOPICS", 20);
+    let iterations: u32 = setting("TOPICA_SPEED_ITERATIONS", 1000);
+    let seed: u64 = setting("TOPICA_SPEED_SEED", 0);
+    let partitions: u32 = setting("TOPICA_SPEED_PARTITIONS", 0);
+
     let mut params = LdaParams::new(num_topics);
     params.iterations = iterations;
-    params.log_likelihood_every = 100;
+    params.seed = seed;
+    let valid = params.validate().unwrap();
 
     let start = Instant::now();
-    let output = train(
-        &params.validate().unwrap(),
-        &bags,
-        vocab_size as u32,
-        |_, _, _| true,
-    )
+    let output = if partitions == 0 {
+        train(&valid, &bags, vocab_size as u32, |_, _, _| true)
+    } else {
+        train_partitioned(&valid, &bags, vocab_size as u32, partitions, |_, _, _| true)
+    }
     .unwrap();
     let seconds = start.elapsed().as_secs_f64();
 
     let samples = output.num_tokens as f64 * f64::from(iterations);
+    if std::env::var_os("TOPICA_SPEED_JSON").is_some() {
+        let report = serde_json::json!({
+            "documents": bags.len(),
+            "vocabulary": vocab_size,
+            "tokens": output.num_tokens,
+            "topics": num_topics,
+            "iterations": iterations,
+            "seed": seed,
+            "partitions": partitions,
+            "seconds": seconds,
+            "log_likelihood": output.log_likelihood.last(),
+        });
+        println!("{report}");
+        return;
+    }
     println!(
         "{} docs, {} words, {} tokens, K = {num_topics}, {iterations} sweeps: {seconds:.2} s, {:.1} M token samples/s, final log-likelihood {:.1}",
         bags.len(),

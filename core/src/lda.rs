@@ -35,7 +35,8 @@ pub use infer::{DEFAULT_INFER_ITERATIONS, FixedTopics};
 pub use likelihood::ln_gamma;
 pub use params::{
     DEFAULT_ALPHA, DEFAULT_ETA, DEFAULT_ITERATIONS, DEFAULT_LOG_LIKELIHOOD_EVERY,
-    DEFAULT_OPTIMIZE_ALPHA_BURN_IN, LdaParams, LdaParamsError, MAX_TOPICS, ValidLdaParams,
+    DEFAULT_OPTIMIZE_ALPHA_BURN_IN, DEFAULT_OPTIMIZE_ALPHA_EVERY, LdaParams, LdaParamsError,
+    MAX_TOPICS, ValidLdaParams,
 };
 pub use topics::{document_topic_distribution, empty_topics, top_words, topic_word_distribution};
 
@@ -174,7 +175,9 @@ where
             settings.eta,
             &mut rng,
             &mut buffers,
-        );
+            &mut sampler::IgnoreMoves,
+        )
+        .expect("counts built from these tokens hold every token");
 
         if params.optimizes_alpha_after(iteration) {
             let lengths = tokens.doc_offsets.windows(2).map(|pair| pair[1] - pair[0]);

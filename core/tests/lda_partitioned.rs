@@ -265,6 +265,25 @@ fn inconsistent_merged_delta_rejected() {
 }
 
 #[test]
+fn counts_that_forget_own_moves_rejected_between_full_checks() {
+    // Twenty words of one token each: a token that moved in the first sweep finds its cell at 0
+    // in counts that forget that sweep.
+    let docs = vec![(0..20).map(|word| (word, 1)).collect::<Vec<(u32, u32)>>()];
+    let params = params(2, 5, 0);
+    let mut sampler = PartitionSampler::new(&params, &docs, 20, 0, 0).unwrap();
+    let initial = sampler.delta();
+    let moved = sampler.sweep(&initial, &[0.1, 0.1]).unwrap();
+    assert!(!moved.is_empty(), "the first sweep moved no token");
+
+    // The second sweep skips the full check, so the sampler itself must notice.
+    let error = sampler.sweep(&CountDelta::default(), &[0.1, 0.1]);
+    assert!(
+        matches!(&error, Err(LdaError::InvalidPartitionInput(message)) if message.contains("fewer tokens")),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn progress_false_cancels_partitioned() {
     let docs = planted_corpus(5);
     let result = train_partitioned(&params(3, 30, 0), &docs, VOCAB_SIZE as u32, 2, |i, _, _| {

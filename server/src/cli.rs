@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "topica", version)]
 pub struct Cli {
     /// Folder holding the embedded store, tracked runs and models.
-    #[arg(long, global = true, env = "TOPICA_DATA_DIR", default_value = "topica-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "TOPICA_DATA_DIR",
+        default_value = "topica-data"
+    )]
     pub data_dir: PathBuf,
 
     /// Output format: `text` for people, `json` for scripts.
@@ -20,7 +25,12 @@ pub struct Cli {
     /// MLflow tracking server URL (http://HOST:PORT) for runs and registered models. Without it,
     /// runs are tracked in files under the data directory. The server must serve artifacts
     /// (`mlflow server --serve-artifacts`).
-    #[arg(long, global = true, env = "MLFLOW_TRACKING_URI", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MLFLOW_TRACKING_URI",
+        hide_env_values = true
+    )]
     pub mlflow_uri: Option<String>,
 
     /// MongoDB connection string (mongodb://HOST:PORT[/DATABASE]); when set, corpora and tokens
@@ -140,15 +150,13 @@ pub struct TrainCommand {
     pub options: TrainArgs,
 }
 
+/// Settings of the Gibbs sampler, shared by `train`, `pipeline` and `sweep`.
 #[derive(Debug, Args)]
-pub struct TrainArgs {
-    /// Number of topics (K).
-    #[arg(long = "topics")]
-    pub num_topics: u32,
+pub struct SamplerArgs {
     /// Gibbs sampling iterations over the whole corpus [default: 1000].
     #[arg(long)]
     pub iterations: Option<u32>,
-    /// Symmetric document-topic prior per topic [default: 0.1].
+    /// Initial symmetric document-topic prior per topic [default: 0.1].
     #[arg(long)]
     pub alpha: Option<f64>,
     /// Symmetric topic-word prior [default: 0.01].
@@ -157,6 +165,50 @@ pub struct TrainArgs {
     /// Seed of the sampler; equal seeds, inputs and `--partitions` give identical models.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Sweeps between two optimisations of an asymmetric alpha by Minka's fixed point, as
+    /// MALLET and tomotopy do; 0 keeps alpha symmetric [default: 10].
+    #[arg(long)]
+    pub optimize_alpha_every: Option<u32>,
+    /// Sweeps before the first alpha optimisation [default: 50].
+    #[arg(long)]
+    pub optimize_alpha_burn_in: Option<u32>,
+}
+
+impl SamplerArgs {
+    /// Returns the LDA settings for `num_topics` topics: these options over the defaults.
+    pub fn params(&self, num_topics: u32) -> topica_core::lda::LdaParams {
+        let mut params = topica_core::lda::LdaParams::new(num_topics);
+        params.seed = self.seed;
+        let overrides = [
+            (&mut params.iterations, self.iterations),
+            (&mut params.optimize_alpha_every, self.optimize_alpha_every),
+            (
+                &mut params.optimize_alpha_burn_in,
+                self.optimize_alpha_burn_in,
+            ),
+        ];
+        for (field, value) in overrides {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        if let Some(alpha) = self.alpha {
+            params.alpha = alpha;
+        }
+        if let Some(eta) = self.eta {
+            params.eta = eta;
+        }
+        params
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Number of topics (K).
+    #[arg(long = "topics")]
+    pub num_topics: u32,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
     /// Experiment the run is tracked under.
     #[arg(long, default_value = "topica")]
     pub experiment: String,
@@ -215,18 +267,8 @@ pub struct SweepCommand {
     /// Preprocessing pipeline id whose tokens to use (default: the latest one).
     #[arg(long)]
     pub pipeline: Option<String>,
-    /// Gibbs sampling iterations per model [default: 1000].
-    #[arg(long)]
-    pub iterations: Option<u32>,
-    /// Symmetric document-topic prior.
-    #[arg(long)]
-    pub alpha: Option<f64>,
-    /// Symmetric topic-word prior.
-    #[arg(long)]
-    pub eta: Option<f64>,
-    /// Seed shared by every model.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub sampler: SamplerArgs,
     /// Models trained at the same time (default: the number of CPU cores).
     #[arg(long)]
     pub workers: Option<usize>,

@@ -4,18 +4,19 @@ use std::fmt::Write as _;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use topica_core::lda::LdaParams;
 
 use topica_core::coherence::{CoherenceSettings, Measure, coherence};
 
-use crate::cli::{CoherenceCommand, Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs};
-use crate::render::{render_ingest, render_kpi, render_preprocess, render_sweep, render_train};
-use crate::sweep::{SweepJob, sweep};
+use crate::cli::{
+    CoherenceCommand, Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs,
+};
 use crate::context::Context;
 use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
 use crate::kpi::{KpiReport, kpi};
 use crate::preprocess::{PipelineConfig, PreprocessReport, preprocess};
+use crate::render::{render_ingest, render_kpi, render_preprocess, render_sweep, render_train};
+use crate::sweep::{SweepJob, sweep};
 use crate::train::{Parallelism, TrainJob, TrainReport, train_with};
 
 /// Writes to stdout; a reader that went away (`topica runs | head`) ends the output quietly
@@ -23,7 +24,9 @@ use crate::train::{Parallelism, TrainJob, TrainReport, train_with};
 fn print_out(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
     if let Err(error) = written
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
@@ -34,7 +37,10 @@ fn print_out(text: &str) {
 /// Prints `value` as pretty JSON or as the given text.
 fn emit<T: Serialize>(format: OutputFormat, value: &T, text: impl FnOnce() -> String) {
     match format {
-        OutputFormat::Json => print_out(&format!("{}\n", serde_json::to_string_pretty(value).expect("reports serialise"))),
+        OutputFormat::Json => print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(value).expect("reports serialise")
+        )),
         OutputFormat::Text => print_out(&text()),
     }
 }
@@ -51,7 +57,9 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             emit(format, &corpora, || {
                 let mut text = String::new();
                 if corpora.is_empty() {
-                    text.push_str("No corpora yet: `topica ingest PATH --corpus NAME` stores one.\n");
+                    text.push_str(
+                        "No corpora yet: `topica ingest PATH --corpus NAME` stores one.\n",
+                    );
                 }
                 for corpus in &corpora {
                     let dates = match (&corpus.first_date, &corpus.last_date) {
@@ -70,7 +78,10 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             });
         }
         Command::Preprocess(command) => {
-            let config = PipelineConfig::load(command.options.config.as_deref(), command.options.stopwords.as_deref())?;
+            let config = PipelineConfig::load(
+                command.options.config.as_deref(),
+                command.options.stopwords.as_deref(),
+            )?;
             let report = preprocess(context, &command.corpus, &config).await?;
             emit(format, &report, || render_preprocess(&report));
         }
@@ -89,12 +100,19 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             if format == OutputFormat::Text {
                 print_out(&render_ingest(&ingested));
             }
-            let config = PipelineConfig::load(command.preprocess.config.as_deref(), command.preprocess.stopwords.as_deref())?;
+            let config = PipelineConfig::load(
+                command.preprocess.config.as_deref(),
+                command.preprocess.stopwords.as_deref(),
+            )?;
             let preprocessed = preprocess(context, &command.ingest.corpus, &config).await?;
             if format == OutputFormat::Text {
                 print_out(&render_preprocess(&preprocessed));
             }
-            let request = train_request(&command.ingest.corpus, Some(preprocessed.pipeline_id.clone()), &command.train)?;
+            let request = train_request(
+                &command.ingest.corpus,
+                Some(preprocessed.pipeline_id.clone()),
+                &command.train,
+            )?;
             let trained = train_with(context, &request, parallelism(&command.train)?).await?;
             if format == OutputFormat::Text {
                 print_out(&render_train(&trained));
@@ -103,26 +121,22 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             if format == OutputFormat::Text {
                 print_out(&render_kpi(&scored));
             }
-            let summary = PipelineSummary { run_id: trained.run_id.clone(), ingest: ingested, preprocess: preprocessed, train: trained, kpi: scored };
+            let summary = PipelineSummary {
+                run_id: trained.run_id.clone(),
+                ingest: ingested,
+                preprocess: preprocessed,
+                train: trained,
+                kpi: scored,
+            };
             if format == OutputFormat::Json {
                 emit(format, &summary, String::new);
             }
         }
         Command::Sweep(command) => {
-            let mut params = LdaParams::new(*command.topics.start());
-            if let Some(iterations) = command.iterations {
-                params.iterations = iterations;
-            }
-            if let Some(alpha) = command.alpha {
-                params.alpha = alpha;
-            }
-            if let Some(eta) = command.eta {
-                params.eta = eta;
-            }
-            params.seed = command.seed;
-            let workers = command
-                .workers
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+            let params = command.sampler.params(*command.topics.start());
+            let workers = command.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
             let job = SweepJob {
                 corpus: command.corpus,
                 pipeline_id: command.pipeline,
@@ -138,7 +152,10 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
         Command::Coherence(command) => {
             let report = score_files(&command)?;
             emit(format, &report, || {
-                let mut text = format!("{} {:.4} (top {} words)\n", report.measure, report.overall, report.top_n);
+                let mut text = format!(
+                    "{} {:.4} (top {} words)\n",
+                    report.measure, report.overall, report.top_n
+                );
                 for (topic, value) in report.per_topic.iter().enumerate() {
                     let value = value.map_or("-".to_owned(), |value| format!("{value:.4}"));
                     let _ = writeln!(text, "  topic {topic:>3}: {value}");
@@ -151,11 +168,20 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             emit(format, &runs, || {
                 let mut text = String::new();
                 if runs.is_empty() {
-                    text.push_str("No runs yet: `topica train --corpus NAME --topics K` starts one.\n");
+                    text.push_str(
+                        "No runs yet: `topica train --corpus NAME --topics K` starts one.\n",
+                    );
                 }
                 for run in &runs {
-                    let c_v = run.metrics.get("coherence_c_v").map_or("-".to_owned(), |value| format!("{value:.4}"));
-                    let _ = writeln!(text, "{}\t{}\t{}\tc_v {c_v}", run.run_id, run.run_name, run.status);
+                    let c_v = run
+                        .metrics
+                        .get("coherence_c_v")
+                        .map_or("-".to_owned(), |value| format!("{value:.4}"));
+                    let _ = writeln!(
+                        text,
+                        "{}\t{}\t{}\tc_v {c_v}",
+                        run.run_id, run.run_name, run.status
+                    );
                 }
                 text
             });
@@ -164,25 +190,40 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             let run_id = resolve_run(context, &command.run).await?;
             let lines = match &command.output {
                 Some(path) => {
-                    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
                     let mut writer = std::io::BufWriter::new(file);
-                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut writer).await?
+                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut writer)
+                        .await?
                 }
                 None => {
                     let mut stdout = std::io::stdout().lock();
-                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut stdout).await?
+                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut stdout)
+                        .await?
                 }
             };
             if let Some(path) = &command.output {
-                let summary = serde_json::json!({ "run_id": run_id, "documents": lines, "output": path });
-                emit(format, &summary, || format!("Wrote {lines} documents to {}\n", path.display()));
+                let summary =
+                    serde_json::json!({ "run_id": run_id, "documents": lines, "output": path });
+                emit(format, &summary, || {
+                    format!("Wrote {lines} documents to {}\n", path.display())
+                });
             }
         }
         Command::Model(ModelCommand::Promote(command)) => {
-            context.registry.set_alias(&command.name, &command.alias, &command.version).await?;
-            let version = context.registry.resolve(&format!("models:/{}@{}", command.name, command.alias)).await?;
+            context
+                .registry
+                .set_alias(&command.name, &command.alias, &command.version)
+                .await?;
+            let version = context
+                .registry
+                .resolve(&format!("models:/{}@{}", command.name, command.alias))
+                .await?;
             emit(format, &version, || {
-                format!("models:/{}@{} now points at version {} (run {})\n", command.name, command.alias, version.version, version.run_id)
+                format!(
+                    "models:/{}@{} now points at version {} (run {})\n",
+                    command.name, command.alias, version.version, version.run_id
+                )
             });
         }
         Command::Serve(command) => crate::serve::serve(context.clone(), command).await?,
@@ -200,7 +241,11 @@ struct PipelineSummary {
     kpi: KpiReport,
 }
 
-async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs) -> Result<IngestReport> {
+async fn run_ingest(
+    context: &Context,
+    path: &std::path::Path,
+    args: &IngestArgs,
+) -> Result<IngestReport> {
     let options = IngestOptions {
         date_pattern: DatePattern::new(&args.date_pattern).map_err(anyhow::Error::msg)?,
         fields: FieldNames {
@@ -212,7 +257,14 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
         },
         ..IngestOptions::default()
     };
-    let (report, _) = ingest(context.store.as_ref(), path, &args.corpus, &options, args.replace).await?;
+    let (report, _) = ingest(
+        context.store.as_ref(),
+        path,
+        &args.corpus,
+        &options,
+        args.replace,
+    )
+    .await?;
     Ok(report)
 }
 
@@ -221,29 +273,24 @@ async fn run_ingest(context: &Context, path: &std::path::Path, args: &IngestArgs
 /// One partition is the default because it is exact Gibbs sampling and gives the same model on
 /// every machine. On 2 busy cores, partitioned training was not faster in our measurements.
 fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
-    let workers = args
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get));
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     if workers == 0 {
         anyhow::bail!("--workers 0 is invalid: use at least 1 thread");
     }
     let partitions = args.partitions.unwrap_or(1);
-    Ok(Parallelism { partitions, workers })
+    Ok(Parallelism {
+        partitions,
+        workers,
+    })
 }
 
 fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainJob> {
-    let mut params = LdaParams::new(args.num_topics);
-    if let Some(iterations) = args.iterations {
-        params.iterations = iterations;
-    }
-    if let Some(alpha) = args.alpha {
-        params.alpha = alpha;
-    }
-    if let Some(eta) = args.eta {
-        params.eta = eta;
-    }
-    params.seed = args.seed;
-    params.validate().map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
+    let params = args.sampler.params(args.num_topics);
+    params
+        .validate()
+        .map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
     Ok(TrainJob {
         corpus: corpus.to_owned(),
         pipeline_id,
@@ -272,7 +319,10 @@ fn score_files(command: &CoherenceCommand) -> Result<FileCoherence> {
     let topics_text = std::fs::read_to_string(&command.topics)
         .with_context(|| format!("cannot read the topics file {}", command.topics.display()))?;
     let topics: Vec<Vec<String>> = serde_json::from_str(&topics_text).with_context(|| {
-        format!("invalid topics file {}: expected a JSON list of word lists", command.topics.display())
+        format!(
+            "invalid topics file {}: expected a JSON list of word lists",
+            command.topics.display()
+        )
     })?;
 
     let texts_text = std::fs::read_to_string(&command.texts)
@@ -287,13 +337,24 @@ fn score_files(command: &CoherenceCommand) -> Result<FileCoherence> {
             tokens: Vec<String>,
         }
         let parsed: Line = serde_json::from_str(line).with_context(|| {
-            format!("invalid line {} of {}: expected {{\"tokens\": [...]}}", index + 1, command.texts.display())
+            format!(
+                "invalid line {} of {}: expected {{\"tokens\": [...]}}",
+                index + 1,
+                command.texts.display()
+            )
         })?;
         texts.push(parsed.tokens);
     }
 
-    let measure: Measure = command.measure.parse().map_err(|error| anyhow::anyhow!("{error}"))?;
-    let settings = CoherenceSettings { measure, top_n: command.top_n, window_size: command.window };
+    let measure: Measure = command
+        .measure
+        .parse()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let settings = CoherenceSettings {
+        measure,
+        top_n: command.top_n,
+        window_size: command.window,
+    };
     let started = std::time::Instant::now();
     let score = coherence(&topics, &texts, &settings)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -303,7 +364,11 @@ fn score_files(command: &CoherenceCommand) -> Result<FileCoherence> {
         window_size: score.window_size,
         overall: score.overall,
         per_topic: score.per_topic,
-        missing_words: score.missing_words.into_iter().map(|missing| (missing.topic, missing.word)).collect(),
+        missing_words: score
+            .missing_words
+            .into_iter()
+            .map(|missing| (missing.topic, missing.word))
+            .collect(),
         seconds,
     })
 }
@@ -316,4 +381,3 @@ async fn resolve_run(context: &Context, reference: &str) -> Result<String> {
         Ok(reference.to_owned())
     }
 }
-

@@ -43,7 +43,10 @@ impl TrackerChoice {
         match self {
             Self::Local => {
                 let root = data_dir.join("tracking");
-                Ok((Arc::new(LocalTracker::new(&root)), Arc::new(LocalRegistry::new(&root))))
+                Ok((
+                    Arc::new(LocalTracker::new(&root)),
+                    Arc::new(LocalRegistry::new(&root)),
+                ))
             }
             Self::Mlflow { uri } => {
                 let tracker = Arc::new(MlflowTracker::new(uri)?);
@@ -59,13 +62,19 @@ pub enum StoreChoice {
     /// The embedded SQLite file `topica.sqlite` in the data directory.
     Sqlite,
     /// A MongoDB database; `database` overrides the one named in the URI (default `topica`).
-    Mongo { uri: String, database: Option<String> },
+    Mongo {
+        uri: String,
+        database: Option<String>,
+    },
 }
 
 impl StoreChoice {
     /// Chooses MongoDB when a URI is given (`--mongodb-uri` or `MONGODB_URI`), else SQLite.
     /// Fails when only a database name is given, because it would be silently ignored.
-    pub fn from_flags(mongodb_uri: Option<String>, mongodb_database: Option<String>) -> anyhow::Result<Self> {
+    pub fn from_flags(
+        mongodb_uri: Option<String>,
+        mongodb_database: Option<String>,
+    ) -> anyhow::Result<Self> {
         match (mongodb_uri, mongodb_database) {
             (Some(uri), database) => Ok(Self::Mongo { uri, database }),
             (None, None) => Ok(Self::Sqlite),
@@ -125,8 +134,10 @@ impl Context {
         let store = store.open(data_dir).await?;
         let (tracker, registry) = tracking.open(data_dir)?;
         // Compiled plugins are cached on disk so that each CLI command skips recompiling them.
-        let host = PluginHost::with_options(HostOptions { compilation_cache: Some(data_dir.join("wasm-cache")) })
-            .context("cannot start the plugin host")?;
+        let host = PluginHost::with_options(HostOptions {
+            compilation_cache: Some(data_dir.join("wasm-cache")),
+        })
+        .context("cannot start the plugin host")?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             store,

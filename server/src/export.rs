@@ -21,7 +21,10 @@ pub async fn export_tokens(
 ) -> anyhow::Result<usize> {
     let run = context.tracker.get_run(run_id).await?;
     let param = |name: &'static str| {
-        run.params.get(name).cloned().ok_or(KpiError::MissingParam { run_id: run_id.to_owned(), param: name })
+        run.params.get(name).cloned().ok_or(KpiError::MissingParam {
+            run_id: run_id.to_owned(),
+            param: name,
+        })
     };
     let corpus = param("corpus")?;
     let pipeline_id = param("pipeline_id")?;
@@ -36,7 +39,10 @@ pub async fn export_tokens(
         }
     } else {
         for (id, tokens) in training.doc_ids.iter().zip(&training.texts) {
-            let kept: Vec<&String> = tokens.iter().filter(|token| training.dictionary.token2id(token).is_some()).collect();
+            let kept: Vec<&String> = tokens
+                .iter()
+                .filter(|token| training.dictionary.token2id(token).is_some())
+                .collect();
             let line = serde_json::json!({ "id": id, "tokens": kept });
             writeln!(output, "{line}").context("cannot write the token export")?;
             lines += 1;

@@ -48,7 +48,11 @@ pub enum KpiError {
     #[error(
         "run {run_id} was trained on pipeline {model_pipeline} but its model records pipeline {artifact_pipeline}: the artifact does not belong to this run"
     )]
-    PipelineMismatch { run_id: String, model_pipeline: String, artifact_pipeline: String },
+    PipelineMismatch {
+        run_id: String,
+        model_pipeline: String,
+        artifact_pipeline: String,
+    },
     #[error("invalid top_n {0}: use at least 2 words per topic")]
     InvalidTopN(usize),
     #[error("coherence failed: {0}")]
@@ -71,8 +75,14 @@ impl From<crate::train::TrainError> for KpiError {
 
 /// Loads a run's model artifact and checks its format version.
 pub async fn load_model(context: &Context, run_id: &str) -> Result<TopicModel, KpiError> {
-    let bytes = context.tracker.load_artifact(run_id, MODEL_ARTIFACT).await?;
-    TopicModel::from_bytes(&bytes).map_err(|error| KpiError::Model { run_id: run_id.to_owned(), cause: error.to_string() })
+    let bytes = context
+        .tracker
+        .load_artifact(run_id, MODEL_ARTIFACT)
+        .await?;
+    TopicModel::from_bytes(&bytes).map_err(|error| KpiError::Model {
+        run_id: run_id.to_owned(),
+        cause: error.to_string(),
+    })
 }
 
 /// Computes c_v, u_mass and c_npmi for a run and logs them as metrics on the same run.
@@ -86,7 +96,10 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
     let run = context.tracker.get_run(run_id).await?;
     let model = load_model(context, run_id).await?;
     let param = |name: &'static str| {
-        run.params.get(name).cloned().ok_or(KpiError::MissingParam { run_id: run_id.to_owned(), param: name })
+        run.params.get(name).cloned().ok_or(KpiError::MissingParam {
+            run_id: run_id.to_owned(),
+            param: name,
+        })
     };
     let corpus = param("corpus")?;
     let pipeline_id = param("pipeline_id")?;
@@ -101,7 +114,12 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
     let training = load_training_corpus(context, &corpus, Some(&pipeline_id)).await?;
     let topics: Vec<Vec<String>> = (0..model.num_topics as usize)
         .map(|topic| {
-            let words = model.top_words(topic, top_n).map_err(|error| KpiError::Model { run_id: run_id.to_owned(), cause: error.to_string() })?;
+            let words = model
+                .top_words(topic, top_n)
+                .map_err(|error| KpiError::Model {
+                    run_id: run_id.to_owned(),
+                    cause: error.to_string(),
+                })?;
             Ok(words.into_iter().map(|(word, _)| word).collect())
         })
         .collect::<Result<_, KpiError>>()?;
@@ -110,19 +128,37 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
         let filtered: Vec<Vec<String>> = training
             .texts
             .iter()
-            .map(|tokens| tokens.iter().filter(|token| training.dictionary.token2id(token).is_some()).cloned().collect())
+            .map(|tokens| {
+                tokens
+                    .iter()
+                    .filter(|token| training.dictionary.token2id(token).is_some())
+                    .cloned()
+                    .collect()
+            })
             .collect();
         MEASURES
             .iter()
             .map(|&measure| {
-                let texts = if measure == Measure::UMass { &filtered } else { &training.all_texts };
-                let settings = CoherenceSettings { measure, top_n, window_size: None };
+                let texts = if measure == Measure::UMass {
+                    &filtered
+                } else {
+                    &training.all_texts
+                };
+                let settings = CoherenceSettings {
+                    measure,
+                    top_n,
+                    window_size: None,
+                };
                 coherence::coherence(&topics, texts, &settings)
                     .map(|score| MeasureScore {
                         measure: measure.to_string(),
                         overall: score.overall,
                         per_topic: score.per_topic,
-                        missing_words: score.missing_words.into_iter().map(|missing| (missing.topic, missing.word)).collect(),
+                        missing_words: score
+                            .missing_words
+                            .into_iter()
+                            .map(|missing| (missing.topic, missing.word))
+                            .collect(),
                     })
                     .map_err(|error| KpiError::Coherence(error.to_string()))
             })
@@ -136,10 +172,19 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
         .map(|score| Metric::now(format!("coherence_{}", score.measure), score.overall, 0))
         .collect();
     context.tracker.log_metrics(run_id, &metrics).await?;
-    let report = KpiReport { run_id: run_id.to_owned(), corpus, top_n, scores };
+    let report = KpiReport {
+        run_id: run_id.to_owned(),
+        corpus,
+        top_n,
+        scores,
+    };
     context
         .tracker
-        .log_artifact(run_id, COHERENCE_ARTIFACT, serde_json::to_vec_pretty(&report).expect("reports serialise"))
+        .log_artifact(
+            run_id,
+            COHERENCE_ARTIFACT,
+            serde_json::to_vec_pretty(&report).expect("reports serialise"),
+        )
         .await?;
     Ok(report)
 }

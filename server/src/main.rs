@@ -8,9 +8,16 @@ use topica_server::context::{Context, StoreChoice, TrackerChoice};
 fn init_logging(command: &Command) {
     // Commands print their results on stdout and log to stderr at warning level unless TOPICA_LOG
     // sets another filter. The server logs its lifecycle and requests at info level as JSON lines.
-    let default_filter = if matches!(command, Command::Serve(_)) { "info" } else { "warn" };
-    let filter = EnvFilter::try_from_env("TOPICA_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let default_filter = if matches!(command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter =
+        EnvFilter::try_from_env("TOPICA_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if matches!(command, Command::Serve(_)) {
         builder.json().init();
     } else {

@@ -50,7 +50,10 @@ fn default_memory_mib() -> usize {
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { deadline_seconds: default_deadline_seconds(), memory_mib: default_memory_mib() }
+        Self {
+            deadline_seconds: default_deadline_seconds(),
+            memory_mib: default_memory_mib(),
+        }
     }
 }
 
@@ -84,20 +87,33 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { steps: default_steps(), dictionary: FilterExtremes::default(), limits: LimitsConfig::default() }
+        Self {
+            steps: default_steps(),
+            dictionary: FilterExtremes::default(),
+            limits: LimitsConfig::default(),
+        }
     }
 }
 
 /// Returns the default chain: tokenize, lowercase, keep alphabetic tokens of 3+ characters, drop English
 /// and Italian stopwords, join frequent bigrams. Stemming is off by default.
 pub fn default_steps() -> Vec<StepConfig> {
-    let step = |plugin: &str, settings: serde_json::Value| StepConfig { plugin: plugin.into(), settings };
+    let step = |plugin: &str, settings: serde_json::Value| StepConfig {
+        plugin: plugin.into(),
+        settings,
+    };
     vec![
         step("tokenizer", empty_settings()),
         step("lowercase", empty_settings()),
         step("alpha-filter", serde_json::json!({ "min_length": 3 })),
-        step("stopwords", serde_json::json!({ "languages": ["english", "italian"] })),
-        step("phrases", serde_json::json!({ "min_count": 5, "threshold": 10.0 })),
+        step(
+            "stopwords",
+            serde_json::json!({ "languages": ["english", "italian"] }),
+        ),
+        step(
+            "phrases",
+            serde_json::json!({ "min_count": 5, "threshold": 10.0 }),
+        ),
     ]
 }
 
@@ -117,7 +133,12 @@ pub enum PreprocessError {
     #[error(
         "dictionary filtering removed all {vocabulary} distinct tokens (no_below={no_below}, no_above={no_above}, keep_n={keep_n}): lower no_below or raise no_above in the [dictionary] section of the pipeline file"
     )]
-    EmptyVocabulary { vocabulary: usize, no_below: u64, no_above: f64, keep_n: String },
+    EmptyVocabulary {
+        vocabulary: usize,
+        no_below: u64,
+        no_above: f64,
+        keep_n: String,
+    },
     /// A plugin failed, timed out or ran out of memory.
     #[error(transparent)]
     Plugin(#[from] topica_plugin_host::Error),
@@ -128,22 +149,33 @@ pub enum PreprocessError {
 impl PipelineConfig {
     /// Reads a pipeline file, or returns the defaults when `path` is `None`, and adds the words
     /// of an extra stopword file to the stopwords step.
-    pub fn load(path: Option<&Path>, extra_stopwords: Option<&Path>) -> Result<Self, PreprocessError> {
+    pub fn load(
+        path: Option<&Path>,
+        extra_stopwords: Option<&Path>,
+    ) -> Result<Self, PreprocessError> {
         let mut config = match path {
             None => Self::default(),
             Some(path) => {
-                let invalid = |cause: String| PreprocessError::InvalidConfig { path: path.display().to_string(), cause };
-                let text = std::fs::read_to_string(path).map_err(|error| invalid(error.to_string()))?;
+                let invalid = |cause: String| PreprocessError::InvalidConfig {
+                    path: path.display().to_string(),
+                    cause,
+                };
+                let text =
+                    std::fs::read_to_string(path).map_err(|error| invalid(error.to_string()))?;
                 toml::from_str(&text).map_err(|error| invalid(error.to_string()))?
             }
         };
-        config.dictionary.validate().map_err(|error| PreprocessError::InvalidFilter(error.to_string()))?;
+        config
+            .dictionary
+            .validate()
+            .map_err(|error| PreprocessError::InvalidFilter(error.to_string()))?;
 
         if let Some(file) = extra_stopwords {
-            let text = std::fs::read_to_string(file).map_err(|error| PreprocessError::InvalidConfig {
-                path: file.display().to_string(),
-                cause: format!("cannot read the stopword file: {error}"),
-            })?;
+            let text =
+                std::fs::read_to_string(file).map_err(|error| PreprocessError::InvalidConfig {
+                    path: file.display().to_string(),
+                    cause: format!("cannot read the stopword file: {error}"),
+                })?;
             let words: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -156,17 +188,27 @@ impl PipelineConfig {
     }
 
     fn add_stopwords(&mut self, words: Vec<String>) -> Result<(), PreprocessError> {
-        let Some(step) = self.steps.iter_mut().find(|step| step.plugin == "stopwords") else {
+        let Some(step) = self
+            .steps
+            .iter_mut()
+            .find(|step| step.plugin == "stopwords")
+        else {
             return Err(PreprocessError::InvalidPipeline(
                 "a stopword file was given but the pipeline has no `stopwords` step".into(),
             ));
         };
         let settings = step.settings.as_object_mut().ok_or_else(|| {
-            PreprocessError::InvalidPipeline("the settings of the `stopwords` step must be a table".into())
+            PreprocessError::InvalidPipeline(
+                "the settings of the `stopwords` step must be a table".into(),
+            )
         })?;
-        let extra = settings.entry("extra").or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        let extra = settings
+            .entry("extra")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
         let Some(list) = extra.as_array_mut() else {
-            return Err(PreprocessError::InvalidPipeline("`extra` of the `stopwords` step must be a list of words".into()));
+            return Err(PreprocessError::InvalidPipeline(
+                "`extra` of the `stopwords` step must be a list of words".into(),
+            ));
         };
         list.extend(words.into_iter().map(serde_json::Value::String));
         Ok(())
@@ -193,9 +235,16 @@ pub struct PreprocessReport {
 
 /// Runs the chain on every document of `corpus`, builds and filters the dictionary, and stores
 /// the token lists under the pipeline id.
-pub async fn preprocess(context: &Context, corpus: &str, config: &PipelineConfig) -> Result<PreprocessReport, PreprocessError> {
+pub async fn preprocess(
+    context: &Context,
+    corpus: &str,
+    config: &PipelineConfig,
+) -> Result<PreprocessReport, PreprocessError> {
     let documents = context.store.documents(corpus).await?;
-    let texts: Vec<String> = documents.iter().map(|document| document.content.text.clone()).collect();
+    let texts: Vec<String> = documents
+        .iter()
+        .map(|document| document.content.text.clone())
+        .collect();
 
     let limits = config.limits.to_sandbox_limits()?;
     let host = context.host.clone();
@@ -257,7 +306,11 @@ pub async fn preprocess(context: &Context, corpus: &str, config: &PipelineConfig
         } else if dictionary.doc2bow(&tokens).is_empty() {
             empty_after_filter.push(document.content.doc_id.clone());
         }
-        stored.push(DocumentTokens { position: document.position, doc_id: document.content.doc_id.clone(), tokens });
+        stored.push(DocumentTokens {
+            position: document.position,
+            doc_id: document.content.doc_id.clone(),
+            tokens,
+        });
     }
     context.store.save_tokens(corpus, &record, stored).await?;
 

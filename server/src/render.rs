@@ -20,8 +20,16 @@ pub(crate) fn list_some(items: impl ExactSizeIterator<Item = String>, limit: usi
 
 pub(crate) fn render_ingest(report: &IngestReport) -> String {
     let mut text = String::new();
-    let noun = if report.documents_stored == 1 { "document" } else { "documents" };
-    let _ = writeln!(text, "Stored {} {noun} in corpus {:?} from {}", report.documents_stored, report.corpus, report.source);
+    let noun = if report.documents_stored == 1 {
+        "document"
+    } else {
+        "documents"
+    };
+    let _ = writeln!(
+        text,
+        "Stored {} {noun} in corpus {:?} from {}",
+        report.documents_stored, report.corpus, report.source
+    );
     if !report.collections.is_empty() {
         let _ = writeln!(text, "  collections: {}", report.collections.join(", "));
     }
@@ -37,28 +45,56 @@ pub(crate) fn render_ingest(report: &IngestReport) -> String {
         .date_issues
         .iter()
         .filter(|issue| issue.problem == "impossible")
-        .map(|issue| format!("{} ({})", issue.doc_id, issue.value.as_deref().unwrap_or("")))
+        .map(|issue| {
+            format!(
+                "{} ({})",
+                issue.doc_id,
+                issue.value.as_deref().unwrap_or("")
+            )
+        })
         .collect();
     if !impossible.is_empty() {
-        let _ = writeln!(text, "  impossible dates, stored undated: {}", list_some(impossible.into_iter(), 20));
+        let _ = writeln!(
+            text,
+            "  impossible dates, stored undated: {}",
+            list_some(impossible.into_iter(), 20)
+        );
     }
 
-    let missing: Vec<String> =
-        report.date_issues.iter().filter(|issue| issue.problem == "missing").map(|issue| issue.doc_id.clone()).collect();
+    let missing: Vec<String> = report
+        .date_issues
+        .iter()
+        .filter(|issue| issue.problem == "missing")
+        .map(|issue| issue.doc_id.clone())
+        .collect();
     if !missing.is_empty() {
-        let _ = writeln!(text, "  no date, stored undated: {}", list_some(missing.into_iter(), 20));
+        let _ = writeln!(
+            text,
+            "  no date, stored undated: {}",
+            list_some(missing.into_iter(), 20)
+        );
     }
 
     if !report.empty_documents.is_empty() {
-        let _ = writeln!(text, "  empty documents, not stored: {}", list_some(report.empty_documents.iter().cloned(), 20));
+        let _ = writeln!(
+            text,
+            "  empty documents, not stored: {}",
+            list_some(report.empty_documents.iter().cloned(), 20)
+        );
     }
 
     if !report.duplicates.is_empty() {
-        let duplicates = report
-            .duplicates
-            .iter()
-            .map(|duplicate| format!("{} (same {} as {})", duplicate.doc_id, duplicate.kind, duplicate.duplicate_of));
-        let _ = writeln!(text, "  duplicates, not stored: {}", list_some(duplicates, 20));
+        let duplicates = report.duplicates.iter().map(|duplicate| {
+            format!(
+                "{} (same {} as {})",
+                duplicate.doc_id, duplicate.kind, duplicate.duplicate_of
+            )
+        });
+        let _ = writeln!(
+            text,
+            "  duplicates, not stored: {}",
+            list_some(duplicates, 20)
+        );
     }
     text
 }
@@ -68,7 +104,12 @@ pub(crate) fn render_preprocess(report: &PreprocessReport) -> String {
     let _ = writeln!(
         text,
         "Preprocessed {} documents of {:?}: {} tokens, vocabulary {} -> {} after filtering (pipeline {})",
-        report.documents, report.corpus, report.tokens, report.vocabulary_before_filter, report.vocabulary, report.pipeline_id
+        report.documents,
+        report.corpus,
+        report.tokens,
+        report.vocabulary_before_filter,
+        report.vocabulary,
+        report.pipeline_id
     );
     if !report.empty_after_plugins.is_empty() {
         let _ = writeln!(
@@ -95,16 +136,30 @@ pub(crate) fn render_train(report: &TrainReport) -> String {
     let _ = writeln!(
         text,
         "Run {}: {} topics on {} documents ({} tokens), {} iterations, seed {}, {:.2} s",
-        report.run_id, report.num_topics, report.documents, report.tokens, report.iterations, report.seed, report.seconds
+        report.run_id,
+        report.num_topics,
+        report.documents,
+        report.tokens,
+        report.iterations,
+        report.seed,
+        report.seconds
     );
     if let (Some(name), Some(version)) = (&report.registered_model, &report.model_version) {
         let _ = writeln!(text, "  registered as models:/{name}/{version}");
     }
     if !report.empty_topics.is_empty() {
-        let _ = writeln!(text, "  topics that received no tokens: {:?}", report.empty_topics);
+        let _ = writeln!(
+            text,
+            "  topics that received no tokens: {:?}",
+            report.empty_topics
+        );
     }
     for topic in &report.topics {
-        let words: Vec<String> = topic.words.iter().map(|(word, weight)| format!("{word} ({weight:.3})")).collect();
+        let words: Vec<String> = topic
+            .words
+            .iter()
+            .map(|(word, weight)| format!("{word} ({weight:.3})"))
+            .collect();
         let _ = writeln!(text, "  topic {:>2}: {}", topic.topic, words.join(", "));
     }
     text
@@ -112,10 +167,27 @@ pub(crate) fn render_train(report: &TrainReport) -> String {
 
 pub(crate) fn render_kpi(report: &KpiReport) -> String {
     let mut text = String::new();
-    let overall: Vec<String> = report.scores.iter().map(|score| format!("{} {:.4}", score.measure, score.overall)).collect();
-    let _ = writeln!(text, "Coherence of run {} (top {} words): {}", report.run_id, report.top_n, overall.join(", "));
-    let topics = report.scores.first().map_or(0, |score| score.per_topic.len());
-    let header: Vec<String> = report.scores.iter().map(|score| format!("{:>8}", score.measure)).collect();
+    let overall: Vec<String> = report
+        .scores
+        .iter()
+        .map(|score| format!("{} {:.4}", score.measure, score.overall))
+        .collect();
+    let _ = writeln!(
+        text,
+        "Coherence of run {} (top {} words): {}",
+        report.run_id,
+        report.top_n,
+        overall.join(", ")
+    );
+    let topics = report
+        .scores
+        .first()
+        .map_or(0, |score| score.per_topic.len());
+    let header: Vec<String> = report
+        .scores
+        .iter()
+        .map(|score| format!("{:>8}", score.measure))
+        .collect();
     let _ = writeln!(text, "  topic {}", header.join(" "));
     for topic in 0..topics {
         let values: Vec<String> = report
@@ -130,8 +202,16 @@ pub(crate) fn render_kpi(report: &KpiReport) -> String {
     }
     for score in &report.scores {
         if !score.missing_words.is_empty() {
-            let missing = score.missing_words.iter().map(|(topic, word)| format!("{word} (topic {topic})"));
-            let _ = writeln!(text, "  {}: words absent from the texts: {}", score.measure, list_some(missing, 10));
+            let missing = score
+                .missing_words
+                .iter()
+                .map(|(topic, word)| format!("{word} (topic {topic})"));
+            let _ = writeln!(
+                text,
+                "  {}: words absent from the texts: {}",
+                score.measure,
+                list_some(missing, 10)
+            );
         }
     }
     text
@@ -149,7 +229,11 @@ pub(crate) fn render_sweep(report: &SweepReport) -> String {
         report.workers,
         report.best_num_topics
     );
-    let _ = writeln!(text, "  {:>3} {:>8} {:>8} {:>8}  run", "K", "c_v", "u_mass", "c_npmi");
+    let _ = writeln!(
+        text,
+        "  {:>3} {:>8} {:>8} {:>8}  run",
+        "K", "c_v", "u_mass", "c_npmi"
+    );
     for entry in &report.models {
         let _ = writeln!(
             text,

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use topica_app::Backend;
 use topica_app::dto::{CorpusSummary, MeasureView, RunDetail, RunSummary, TopicView};
@@ -27,7 +27,11 @@ pub struct DataBackend {
 fn rfc3339_from_millis(millis: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .ok()
-        .and_then(|moment| moment.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|moment| {
+            moment
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -35,10 +39,18 @@ fn run_summary(run: &RunRecord) -> RunSummary {
     RunSummary {
         run_id: run.run_id.clone(),
         corpus: run.params.get("corpus").cloned().unwrap_or_default(),
-        num_topics: run.params.get("num_topics").and_then(|value| value.parse().ok()).unwrap_or(0),
+        num_topics: run
+            .params
+            .get("num_topics")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0),
         status: run.status.to_string().to_lowercase(),
         started_at: rfc3339_from_millis(run.start_time),
-        c_v: run.metrics.get("coherence_c_v").copied().filter(|value| value.is_finite()),
+        c_v: run
+            .metrics
+            .get("coherence_c_v")
+            .copied()
+            .filter(|value| value.is_finite()),
     }
 }
 
@@ -50,7 +62,12 @@ fn finite(value: f64) -> f64 {
 #[async_trait::async_trait]
 impl Backend for DataBackend {
     async fn list_corpora(&self) -> Result<Vec<CorpusSummary>, String> {
-        let corpora = self.context.store.list_corpora().await.map_err(|error| error.to_string())?;
+        let corpora = self
+            .context
+            .store
+            .list_corpora()
+            .await
+            .map_err(|error| error.to_string())?;
         Ok(corpora
             .into_iter()
             .map(|corpus| CorpusSummary {
@@ -65,7 +82,12 @@ impl Backend for DataBackend {
     }
 
     async fn list_runs(&self) -> Result<Vec<RunSummary>, String> {
-        let runs = self.context.tracker.list_runs(None).await.map_err(|error| error.to_string())?;
+        let runs = self
+            .context
+            .tracker
+            .list_runs(None)
+            .await
+            .map_err(|error| error.to_string())?;
         Ok(runs.iter().map(run_summary).collect())
     }
 
@@ -93,16 +115,26 @@ impl Backend for DataBackend {
             Err(_) => Vec::new(),
         };
 
-        let coherence = match self.context.tracker.load_artifact(run_id, COHERENCE_ARTIFACT).await {
+        let coherence = match self
+            .context
+            .tracker
+            .load_artifact(run_id, COHERENCE_ARTIFACT)
+            .await
+        {
             Ok(bytes) => {
-                let report: KpiReport = serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
+                let report: KpiReport =
+                    serde_json::from_slice(&bytes).map_err(|error| error.to_string())?;
                 report
                     .scores
                     .into_iter()
                     .map(|score| MeasureView {
                         measure: score.measure,
                         overall: finite(score.overall),
-                        per_topic: score.per_topic.into_iter().map(|value| value.filter(|value| value.is_finite())).collect(),
+                        per_topic: score
+                            .per_topic
+                            .into_iter()
+                            .map(|value| value.filter(|value| value.is_finite()))
+                            .collect(),
                     })
                     .collect()
             }
@@ -149,17 +181,23 @@ async fn readiness(State(context): State<Context>) -> (StatusCode, &'static str)
 
 /// Builds the whole HTTP application: probes and the web app.
 pub fn app(context: Context, site_root: PathBuf) -> Router {
-    let backend: Arc<dyn Backend> = Arc::new(DataBackend { context: context.clone() });
+    let backend: Arc<dyn Backend> = Arc::new(DataBackend {
+        context: context.clone(),
+    });
     let probes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness))
         .with_state(context);
-    probes.merge(crate::web::router(backend, site_root)).layer(TraceLayer::new_for_http())
+    probes
+        .merge(crate::web::router(backend, site_root))
+        .layer(TraceLayer::new_for_http())
 }
 
 /// Listens on the given address until Ctrl-C or SIGTERM.
 pub async fn serve(context: Context, command: ServeCommand) -> anyhow::Result<()> {
-    let site_root = command.site_root.unwrap_or_else(crate::web::default_site_root);
+    let site_root = command
+        .site_root
+        .unwrap_or_else(crate::web::default_site_root);
     let listener = tokio::net::TcpListener::bind(command.addr)
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", command.addr))?;
@@ -220,11 +258,19 @@ mod tests {
     #[tokio::test]
     async fn readiness_fails_when_tracker_is_unreachable() {
         let data = tempfile::tempdir().unwrap();
-        let tracking = crate::context::TrackerChoice::from_flags(Some("http://127.0.0.1:9".to_owned()));
-        let context = Context::open_with_choices(data.path(), &crate::context::StoreChoice::Sqlite, &tracking)
-            .await
-            .unwrap();
+        let tracking =
+            crate::context::TrackerChoice::from_flags(Some("http://127.0.0.1:9".to_owned()));
+        let context = Context::open_with_choices(
+            data.path(),
+            &crate::context::StoreChoice::Sqlite,
+            &tracking,
+        )
+        .await
+        .unwrap();
         let app = app(context, data.path().join("site"));
-        assert_eq!(get_status(app, "/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            get_status(app, "/readyz").await,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

@@ -64,7 +64,9 @@ pub fn parse_topic_range(text: &str) -> Result<RangeInclusive<u32>, String> {
     let first: u32 = first.trim().parse().map_err(|_| invalid())?;
     let last: u32 = last.trim().parse().map_err(|_| invalid())?;
     if first == 0 || first > last {
-        return Err(format!("invalid topic range {text:?}: FIRST must be at least 1 and at most LAST"));
+        return Err(format!(
+            "invalid topic range {text:?}: FIRST must be at least 1 and at most LAST"
+        ));
     }
     Ok(first..=last)
 }
@@ -73,16 +75,30 @@ pub fn parse_topic_range(text: &str) -> Result<RangeInclusive<u32>, String> {
 pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepReport> {
     anyhow::ensure!(job.workers >= 1, "invalid workers 0: use at least 1");
     let started = Instant::now();
-    let run_name = format!("{}-sweep-k{}-{}", job.corpus, job.topics.start(), job.topics.end());
-    let tags = vec![("topica.corpus".to_owned(), job.corpus.clone()), ("topica.kind".to_owned(), "sweep".to_owned())];
-    let parent = context.tracker.create_run(&job.experiment, &run_name, &tags).await?;
+    let run_name = format!(
+        "{}-sweep-k{}-{}",
+        job.corpus,
+        job.topics.start(),
+        job.topics.end()
+    );
+    let tags = vec![
+        ("topica.corpus".to_owned(), job.corpus.clone()),
+        ("topica.kind".to_owned(), "sweep".to_owned()),
+    ];
+    let parent = context
+        .tracker
+        .create_run(&job.experiment, &run_name, &tags)
+        .await?;
     context
         .tracker
         .log_params(
             &parent.run_id,
             &[
                 ("corpus".to_owned(), job.corpus.clone()),
-                ("topics".to_owned(), format!("{}..{}", job.topics.start(), job.topics.end())),
+                (
+                    "topics".to_owned(),
+                    format!("{}..{}", job.topics.start(), job.topics.end()),
+                ),
                 ("iterations".to_owned(), job.params.iterations.to_string()),
                 ("alpha".to_owned(), job.params.alpha.to_string()),
                 ("eta".to_owned(), job.params.eta.to_string()),
@@ -106,10 +122,20 @@ pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepRep
             let best_num_topics = best.map_or(0, |entry| entry.num_topics);
             if let Some(best) = best {
                 metrics.push(Metric::now("best_c_v", best.c_v, 0));
-                metrics.push(Metric::now("best_num_topics", f64::from(best.num_topics), 0));
+                metrics.push(Metric::now(
+                    "best_num_topics",
+                    f64::from(best.num_topics),
+                    0,
+                ));
             }
-            context.tracker.log_metrics(&parent.run_id, &metrics).await?;
-            context.tracker.finish_run(&parent.run_id, RunStatus::Finished, None).await?;
+            context
+                .tracker
+                .log_metrics(&parent.run_id, &metrics)
+                .await?;
+            context
+                .tracker
+                .finish_run(&parent.run_id, RunStatus::Finished, None)
+                .await?;
             Ok(SweepReport {
                 parent_run_id: parent.run_id,
                 corpus: job.corpus.clone(),
@@ -121,7 +147,11 @@ pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepRep
         }
         Err(error) => {
             let message = format!("{error:#}");
-            if let Err(tracking_error) = context.tracker.finish_run(&parent.run_id, RunStatus::Failed, Some(&message)).await {
+            if let Err(tracking_error) = context
+                .tracker
+                .finish_run(&parent.run_id, RunStatus::Failed, Some(&message))
+                .await
+            {
                 tracing::error!(%tracking_error, "could not mark the failed sweep as FAILED");
             }
             Err(error)
@@ -129,7 +159,11 @@ pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepRep
     }
 }
 
-async fn run_children(context: &Context, job: &SweepJob, parent_run_id: &str) -> anyhow::Result<Vec<SweepEntry>> {
+async fn run_children(
+    context: &Context,
+    job: &SweepJob,
+    parent_run_id: &str,
+) -> anyhow::Result<Vec<SweepEntry>> {
     let permits = Arc::new(tokio::sync::Semaphore::new(job.workers));
     let mut tasks = tokio::task::JoinSet::new();
     for num_topics in job.topics.clone() {
@@ -148,7 +182,10 @@ async fn run_children(context: &Context, job: &SweepJob, parent_run_id: &str) ->
         let permits = permits.clone();
         let top_n = job.top_n;
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
             let trained = train(&context, &train_job)
                 .await
                 .with_context(|| format!("training the model with {num_topics} topics failed"))?;
@@ -156,9 +193,17 @@ async fn run_children(context: &Context, job: &SweepJob, parent_run_id: &str) ->
                 .await
                 .with_context(|| format!("scoring the model with {num_topics} topics failed"))?;
             let overall = |measure: &str| {
-                scored.scores.iter().find(|score| score.measure == measure).map_or(f64::NAN, |score| score.overall)
+                scored
+                    .scores
+                    .iter()
+                    .find(|score| score.measure == measure)
+                    .map_or(f64::NAN, |score| score.overall)
             };
-            eprintln!("  K={num_topics:<3} c_v {:.4}  ({:.1} s)", overall("c_v"), trained.seconds);
+            eprintln!(
+                "  K={num_topics:<3} c_v {:.4}  ({:.1} s)",
+                overall("c_v"),
+                trained.seconds
+            );
             Ok::<_, anyhow::Error>(SweepEntry {
                 num_topics,
                 run_id: trained.run_id,
@@ -195,8 +240,20 @@ mod tests {
 
     #[test]
     fn invalid_topic_ranges_are_rejected() {
-        assert!(parse_topic_range("0..5").unwrap_err().contains("at least 1"));
-        assert!(parse_topic_range("9..3").unwrap_err().contains("at most LAST"));
-        assert!(parse_topic_range("a..b").unwrap_err().contains("FIRST..LAST"));
+        assert!(
+            parse_topic_range("0..5")
+                .unwrap_err()
+                .contains("at least 1")
+        );
+        assert!(
+            parse_topic_range("9..3")
+                .unwrap_err()
+                .contains("at most LAST")
+        );
+        assert!(
+            parse_topic_range("a..b")
+                .unwrap_err()
+                .contains("FIRST..LAST")
+        );
     }
 }

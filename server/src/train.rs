@@ -36,7 +36,10 @@ pub struct Parallelism {
 
 impl Parallelism {
     /// One partition in one instance: the trainer's own `train`.
-    pub const SINGLE: Self = Self { partitions: 1, workers: 1 };
+    pub const SINGLE: Self = Self {
+        partitions: 1,
+        workers: 1,
+    };
 
     /// Returns the number of threads that actually run: never more than the partitions.
     pub fn workers_used(&self) -> usize {
@@ -97,10 +100,16 @@ pub struct TrainReport {
 pub enum TrainError {
     #[error("invalid training settings: {0}")]
     InvalidParams(String),
-    #[error("no document of corpus {0:?} has any dictionary word left: relax the dictionary filters and preprocess again")]
+    #[error(
+        "no document of corpus {0:?} has any dictionary word left: relax the dictionary filters and preprocess again"
+    )]
     NoDocuments(String),
     #[error("pipeline {pipeline_id} of corpus {corpus:?} has a corrupt dictionary: {cause}")]
-    CorruptDictionary { corpus: String, pipeline_id: String, cause: String },
+    CorruptDictionary {
+        corpus: String,
+        pipeline_id: String,
+        cause: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -137,19 +146,25 @@ pub async fn load_training_corpus(
 ) -> Result<TrainingCorpus, TrainError> {
     let pipelines = context.store.pipelines(corpus).await?;
     let pipeline = match pipeline_id {
-        Some(id) => pipelines.into_iter().find(|record| record.pipeline_id == id).ok_or_else(|| {
-            StoreError::PipelineNotFound { corpus: corpus.to_owned(), pipeline_id: id.to_owned() }
-        })?,
+        Some(id) => pipelines
+            .into_iter()
+            .find(|record| record.pipeline_id == id)
+            .ok_or_else(|| StoreError::PipelineNotFound {
+                corpus: corpus.to_owned(),
+                pipeline_id: id.to_owned(),
+            })?,
         None => pipelines
             .into_iter()
             .next()
             .ok_or_else(|| StoreError::NotPreprocessed(corpus.to_owned()))?,
     };
     let dictionary: Dictionary =
-        serde_json::from_value(pipeline.dictionary.clone()).map_err(|error| TrainError::CorruptDictionary {
-            corpus: corpus.to_owned(),
-            pipeline_id: pipeline.pipeline_id.clone(),
-            cause: error.to_string(),
+        serde_json::from_value(pipeline.dictionary.clone()).map_err(|error| {
+            TrainError::CorruptDictionary {
+                corpus: corpus.to_owned(),
+                pipeline_id: pipeline.pipeline_id.clone(),
+                cause: error.to_string(),
+            }
         })?;
 
     let tokens = context.store.tokens(corpus, &pipeline.pipeline_id).await?;
@@ -185,15 +200,23 @@ pub async fn train(context: &Context, request: &TrainJob) -> Result<TrainReport,
 
 /// Trains a model over `parallelism.partitions` partitions and tracks it as a run. A run whose
 /// training fails is marked FAILED with the error.
-pub async fn train_with(context: &Context, request: &TrainJob, parallelism: Parallelism) -> Result<TrainReport, TrainError> {
+pub async fn train_with(
+    context: &Context,
+    request: &TrainJob,
+    parallelism: Parallelism,
+) -> Result<TrainReport, TrainError> {
     if parallelism.partitions == 0 || parallelism.workers == 0 {
         return Err(TrainError::InvalidParams(format!(
             "partitions = {} and workers = {} are invalid: use at least 1 of each",
             parallelism.partitions, parallelism.workers
         )));
     }
-    request.params.validate().map_err(|error| TrainError::InvalidParams(error.to_string()))?;
-    let training = load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
+    request
+        .params
+        .validate()
+        .map_err(|error| TrainError::InvalidParams(error.to_string()))?;
+    let training =
+        load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
     if training.bows.is_empty() {
         return Err(TrainError::NoDocuments(request.corpus.clone()));
     }
@@ -211,24 +234,51 @@ pub async fn train_with(context: &Context, request: &TrainJob, parallelism: Para
     }
 
     let params = &request.params;
-    let run_name = format!("{}-k{}-seed{}", request.corpus, params.num_topics, params.seed);
+    let run_name = format!(
+        "{}-k{}-seed{}",
+        request.corpus, params.num_topics, params.seed
+    );
     let mut tags = vec![
         ("topica.corpus".to_owned(), request.corpus.clone()),
-        ("topica.pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
-        ("topica.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+        (
+            "topica.pipeline_id".to_owned(),
+            training.pipeline.pipeline_id.clone(),
+        ),
+        (
+            "topica.version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
     ];
     if let Some(parent) = &request.parent_run_id {
         tags.push(("mlflow.parentRunId".to_owned(), parent.clone()));
     }
-    let run = context.tracker.create_run(&request.experiment, &run_name, &tags).await?;
+    let run = context
+        .tracker
+        .create_run(&request.experiment, &run_name, &tags)
+        .await?;
     let span = tracing::info_span!("train", run_id = %run.run_id, corpus = %request.corpus);
     let _guard = span.enter();
-    tracing::info!(num_topics = params.num_topics, documents = training.bows.len(), "training started");
+    tracing::info!(
+        num_topics = params.num_topics,
+        documents = training.bows.len(),
+        "training started"
+    );
 
-    let outcome = run_training(context, &run.run_id, request, &training, &corpus_info.version, parallelism).await;
+    let outcome = run_training(
+        context,
+        &run.run_id,
+        request,
+        &training,
+        &corpus_info.version,
+        parallelism,
+    )
+    .await;
     match outcome {
         Ok(mut report) => {
-            context.tracker.finish_run(&run.run_id, RunStatus::Finished, None).await?;
+            context
+                .tracker
+                .finish_run(&run.run_id, RunStatus::Finished, None)
+                .await?;
             report.warnings = warnings;
             report.excluded_documents = training.excluded.clone();
             tracing::info!(seconds = report.seconds, "training finished");
@@ -236,7 +286,11 @@ pub async fn train_with(context: &Context, request: &TrainJob, parallelism: Para
         }
         Err(error) => {
             let message = error.to_string();
-            if let Err(tracking_error) = context.tracker.finish_run(&run.run_id, RunStatus::Failed, Some(&message)).await {
+            if let Err(tracking_error) = context
+                .tracker
+                .finish_run(&run.run_id, RunStatus::Failed, Some(&message))
+                .await
+            {
                 tracing::error!(%tracking_error, "could not mark the failed run as FAILED");
             }
             Err(error)
@@ -255,7 +309,12 @@ async fn run_training(
     let params = request.params.clone();
     let plugin = context.host.builtin("lda")?;
     let plugin_id = plugin.id().clone();
-    let tokens: u64 = training.bows.iter().flatten().map(|&(_, count)| u64::from(count)).sum();
+    let tokens: u64 = training
+        .bows
+        .iter()
+        .flatten()
+        .map(|&(_, count)| u64::from(count))
+        .sum();
 
     let mut logged_params = vec![
         ("num_topics".to_owned(), params.num_topics.to_string()),
@@ -267,19 +326,39 @@ async fn run_training(
         ("partitions".to_owned(), parallelism.partitions.to_string()),
         ("corpus".to_owned(), request.corpus.clone()),
         ("corpus_version".to_owned(), corpus_version.to_owned()),
-        ("pipeline_id".to_owned(), training.pipeline.pipeline_id.clone()),
-        ("trainer".to_owned(), format!("{}@{}", plugin_id.name, plugin_id.version)),
+        (
+            "pipeline_id".to_owned(),
+            training.pipeline.pipeline_id.clone(),
+        ),
+        (
+            "trainer".to_owned(),
+            format!("{}@{}", plugin_id.name, plugin_id.version),
+        ),
         ("trainer_sha256".to_owned(), plugin_id.sha256.clone()),
         ("documents".to_owned(), training.bows.len().to_string()),
-        ("vocabulary".to_owned(), training.dictionary.len().to_string()),
-        ("topica_version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
-        ("preprocessing_plugins".to_owned(), plugin_list(&training.pipeline.description)),
+        (
+            "vocabulary".to_owned(),
+            training.dictionary.len().to_string(),
+        ),
+        (
+            "topica_version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        ),
+        (
+            "preprocessing_plugins".to_owned(),
+            plugin_list(&training.pipeline.description),
+        ),
     ];
     logged_params.sort();
     context.tracker.log_params(run_id, &logged_params).await?;
     context
         .tracker
-        .log_artifact(run_id, PIPELINE_ARTIFACT, serde_json::to_vec_pretty(&training.pipeline.description).expect("JSON values serialise"))
+        .log_artifact(
+            run_id,
+            PIPELINE_ARTIFACT,
+            serde_json::to_vec_pretty(&training.pipeline.description)
+                .expect("JSON values serialise"),
+        )
         .await?;
 
     let started = Instant::now();
@@ -309,8 +388,17 @@ async fn run_training(
             let mut model = host.topic_model(&plugin, &SandboxLimits::training())?;
             return model.train(&plugin_request, progress);
         }
-        let partitioning = Partitioning { partitions: parallelism.partitions, workers: parallelism.workers_used() };
-        host.train_partitioned(&plugin, &SandboxLimits::training(), &plugin_request, &partitioning, progress)
+        let partitioning = Partitioning {
+            partitions: parallelism.partitions,
+            workers: parallelism.workers_used(),
+        };
+        host.train_partitioned(
+            &plugin,
+            &SandboxLimits::training(),
+            &plugin_request,
+            &partitioning,
+            progress,
+        )
     });
 
     let mut last_printed = 0u32;
@@ -319,14 +407,25 @@ async fn run_training(
         log_likelihood_iterations.push(iteration);
         context
             .tracker
-            .log_metrics(run_id, &[Metric::now("log_likelihood", log_likelihood, i64::from(iteration))])
+            .log_metrics(
+                run_id,
+                &[Metric::now(
+                    "log_likelihood",
+                    log_likelihood,
+                    i64::from(iteration),
+                )],
+            )
             .await?;
-        if request.show_progress && (iteration >= last_printed + total.div_ceil(10) || iteration == total) {
+        if request.show_progress
+            && (iteration >= last_printed + total.div_ceil(10) || iteration == total)
+        {
             last_printed = iteration;
             eprintln!("  iteration {iteration}/{total}  log-likelihood {log_likelihood:.1}");
         }
     }
-    let trained = training_task.await.expect("the training task does not panic")?;
+    let trained = training_task
+        .await
+        .expect("the training task does not panic")?;
     let seconds = started.elapsed().as_secs_f64();
 
     let model = TopicModel {
@@ -339,15 +438,26 @@ async fn run_training(
         iterations: params.iterations,
         seed: params.seed,
         pipeline_id: training.pipeline.pipeline_id.clone(),
-        trainer: TrainerInfo { name: plugin_id.name.clone(), version: plugin_id.version.clone(), hash: plugin_id.sha256.clone() },
+        trainer: TrainerInfo {
+            name: plugin_id.name.clone(),
+            version: plugin_id.version.clone(),
+            hash: plugin_id.sha256.clone(),
+        },
         log_likelihood: trained.log_likelihood.clone(),
         log_likelihood_iterations,
         num_documents: training.bows.len() as u64,
         num_tokens: tokens,
     };
-    model.validate().map_err(|error| TrainError::InvalidModel(error.to_string()))?;
-    let model_bytes = model.to_bytes().map_err(|error| TrainError::InvalidModel(error.to_string()))?;
-    context.tracker.log_artifact(run_id, MODEL_ARTIFACT, model_bytes).await?;
+    model
+        .validate()
+        .map_err(|error| TrainError::InvalidModel(error.to_string()))?;
+    let model_bytes = model
+        .to_bytes()
+        .map_err(|error| TrainError::InvalidModel(error.to_string()))?;
+    context
+        .tracker
+        .log_artifact(run_id, MODEL_ARTIFACT, model_bytes)
+        .await?;
 
     let doc_topics = serde_json::json!({
         "num_topics": params.num_topics,
@@ -356,25 +466,46 @@ async fn run_training(
     });
     context
         .tracker
-        .log_artifact(run_id, DOC_TOPICS_ARTIFACT, serde_json::to_vec(&doc_topics).expect("JSON values serialise"))
+        .log_artifact(
+            run_id,
+            DOC_TOPICS_ARTIFACT,
+            serde_json::to_vec(&doc_topics).expect("JSON values serialise"),
+        )
         .await?;
 
     let topics = topic_summaries(&model, REPORTED_TOP_WORDS);
-    context.tracker.log_artifact(run_id, TOPICS_CSV_ARTIFACT, topics_csv(&topics).into_bytes()).await?;
+    context
+        .tracker
+        .log_artifact(
+            run_id,
+            TOPICS_CSV_ARTIFACT,
+            topics_csv(&topics).into_bytes(),
+        )
+        .await?;
     let empty_topics: Vec<usize> = (0..model.num_topics as usize)
         .filter(|&topic| {
-            let row = &model.topic_word[topic * model.vocab_size()..(topic + 1) * model.vocab_size()];
+            let row =
+                &model.topic_word[topic * model.vocab_size()..(topic + 1) * model.vocab_size()];
             row.iter().all(|&count| count == 0)
         })
         .collect();
     context
         .tracker
-        .log_metrics(run_id, &[Metric::now("training_seconds", seconds, 0), Metric::now("empty_topics", empty_topics.len() as f64, 0)])
+        .log_metrics(
+            run_id,
+            &[
+                Metric::now("training_seconds", seconds, 0),
+                Metric::now("empty_topics", empty_topics.len() as f64, 0),
+            ],
+        )
         .await?;
 
     let mut model_version = None;
     if let Some(name) = &request.registered_model {
-        let version = context.registry.register_model_version(name, run_id, MODEL_FOLDER).await?;
+        let version = context
+            .registry
+            .register_model_version(name, run_id, MODEL_FOLDER)
+            .await?;
         tracing::info!(model = %name, version = %version.version, "model version registered");
         model_version = Some(version.version);
     }
@@ -402,7 +533,10 @@ async fn run_training(
 /// Lists the preprocessing steps' plugins as `name@version#sha256-prefix`, comma-separated; the
 /// full description, settings included, is the `pipeline.json` artifact.
 fn plugin_list(description: &serde_json::Value) -> String {
-    let steps = description["steps"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let steps = description["steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     steps
         .iter()
         .map(|step| {
@@ -422,20 +556,31 @@ fn plugin_list(description: &serde_json::Value) -> String {
 /// Top words of every topic.
 pub fn topic_summaries(model: &TopicModel, top_n: usize) -> Vec<TopicSummary> {
     (0..model.num_topics as usize)
-        .map(|topic| TopicSummary { topic, words: model.top_words(topic, top_n).unwrap_or_default() })
+        .map(|topic| TopicSummary {
+            topic,
+            words: model.top_words(topic, top_n).unwrap_or_default(),
+        })
         .collect()
 }
 
 /// Renders topics as CSV: `topic,rank,word,weight`.
 pub fn topics_csv(topics: &[TopicSummary]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["topic", "rank", "word", "weight"]).expect("writing to memory succeeds");
+    writer
+        .write_record(["topic", "rank", "word", "weight"])
+        .expect("writing to memory succeeds");
     for summary in topics {
         for (rank, (word, weight)) in summary.words.iter().enumerate() {
             writer
-                .write_record([summary.topic.to_string(), (rank + 1).to_string(), word.clone(), format!("{weight:.6}")])
+                .write_record([
+                    summary.topic.to_string(),
+                    (rank + 1).to_string(),
+                    word.clone(),
+                    format!("{weight:.6}"),
+                ])
                 .expect("writing to memory succeeds");
         }
     }
-    String::from_utf8(writer.into_inner().expect("writing to memory succeeds")).expect("CSV of UTF-8 strings is UTF-8")
+    String::from_utf8(writer.into_inner().expect("writing to memory succeeds"))
+        .expect("CSV of UTF-8 strings is UTF-8")
 }

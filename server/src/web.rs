@@ -28,7 +28,9 @@ const PKG_FOLDER: &str = "pkg";
 pub fn default_site_root() -> PathBuf {
     let target_dir = match option_env!("CARGO_TARGET_DIR") {
         Some(target_dir) => PathBuf::from(target_dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("target"),
     };
     target_dir.join("site")
 }
@@ -91,7 +93,10 @@ mod tests {
             corpus: "letters".into(),
             status: "finished".into(),
             started_at: "2024-05-01T10:00:00Z".into(),
-            params: vec![("num_topics".into(), "2".into()), ("alpha".into(), "0.1".into())],
+            params: vec![
+                ("num_topics".into(), "2".into()),
+                ("alpha".into(), "0.1".into()),
+            ],
             topics: vec![
                 TopicView {
                     id: 0,
@@ -153,7 +158,10 @@ mod tests {
         std::fs::write(pkg.join("topica.js"), "export default function () {}").unwrap();
         std::fs::write(site_root.path().join("favicon.svg"), "<svg/>").unwrap();
 
-        let router = router(Arc::new(FakeBackend { broken }), site_root.path().to_path_buf());
+        let router = router(
+            Arc::new(FakeBackend { broken }),
+            site_root.path().to_path_buf(),
+        );
         (router, site_root)
     }
 
@@ -173,9 +181,18 @@ mod tests {
 
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("letters"), "corpus name missing: {html}");
-        assert!(html.contains(r#"href="/runs/run-1""#), "run link missing: {html}");
-        assert!(html.contains("/pkg/topica.js"), "hydration script missing: {html}");
-        assert!(html.contains("/pkg/topica_bg.wasm"), "wasm preload missing: {html}");
+        assert!(
+            html.contains(r#"href="/runs/run-1""#),
+            "run link missing: {html}"
+        );
+        assert!(
+            html.contains("/pkg/topica.js"),
+            "hydration script missing: {html}"
+        );
+        assert!(
+            html.contains("/pkg/topica_bg.wasm"),
+            "wasm preload missing: {html}"
+        );
     }
 
     #[tokio::test]
@@ -189,7 +206,10 @@ mod tests {
             assert!(html.contains(word), "word {word} missing: {html}");
         }
         assert!(html.contains("0.550"), "overall c_v missing: {html}");
-        assert!(html.contains("<polyline"), "log-likelihood sparkline missing: {html}");
+        assert!(
+            html.contains("<polyline"),
+            "log-likelihood sparkline missing: {html}"
+        );
     }
 
     #[tokio::test]
@@ -199,7 +219,10 @@ mod tests {
         let (status, html) = get(router, "/runs/nope").await;
 
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(html.contains("No run has the id"), "message missing: {html}");
+        assert!(
+            html.contains("No run has the id"),
+            "message missing: {html}"
+        );
     }
 
     #[tokio::test]
@@ -219,8 +242,14 @@ mod tests {
         let (status, html) = get(router, "/runs/run-1").await;
 
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(html.contains("Could not load the run."), "message missing: {html}");
-        assert!(!html.contains("/secret/path"), "internal cause leaked: {html}");
+        assert!(
+            html.contains("Could not load the run."),
+            "message missing: {html}"
+        );
+        assert!(
+            !html.contains("/secret/path"),
+            "internal cause leaked: {html}"
+        );
     }
 
     #[tokio::test]

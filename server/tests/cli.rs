@@ -32,14 +32,23 @@ fn topica_json(data_dir: &Path, args: &[&str]) -> Value {
     let mut all_args = vec!["--format", "json"];
     all_args.extend_from_slice(args);
     let output = topica(data_dir, &all_args);
-    assert!(output.status.success(), "topica {args:?} failed: {}", stderr(&output));
-    serde_json::from_str(&stdout(&output)).unwrap_or_else(|error| panic!("invalid JSON ({error}): {}", stdout(&output)))
+    assert!(
+        output.status.success(),
+        "topica {args:?} failed: {}",
+        stderr(&output)
+    );
+    serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|error| panic!("invalid JSON ({error}): {}", stdout(&output)))
 }
 
 /// Runs a command that must fail and returns its error output.
 fn topica_error(data_dir: &Path, args: &[&str]) -> String {
     let output = topica(data_dir, args);
-    assert!(!output.status.success(), "topica {args:?} succeeded unexpectedly: {}", stdout(&output));
+    assert!(
+        !output.status.success(),
+        "topica {args:?} succeeded unexpectedly: {}",
+        stdout(&output)
+    );
     stderr(&output)
 }
 
@@ -58,9 +67,20 @@ mod ingest {
     #[test]
     fn sample_folder_becomes_collections() {
         let data = tempfile::tempdir().unwrap();
-        let report = topica_json(data.path(), &["ingest", samples().to_str().unwrap(), "--corpus", "chroniclitaly"]);
+        let report = topica_json(
+            data.path(),
+            &[
+                "ingest",
+                samples().to_str().unwrap(),
+                "--corpus",
+                "chroniclitaly",
+            ],
+        );
         assert_eq!(report["documents_stored"], 277);
-        assert_eq!(report["collections"], serde_json::json!(["CronacaSovversiva", "LItalia"]));
+        assert_eq!(
+            report["collections"],
+            serde_json::json!(["CronacaSovversiva", "LItalia"])
+        );
         assert_eq!(report["skipped"].as_array().unwrap().len(), 0);
         assert_eq!(report["date_issues"].as_array().unwrap().len(), 0);
 
@@ -76,17 +96,51 @@ mod ingest {
         let data = tempfile::tempdir().unwrap();
         let input = tempfile::tempdir().unwrap();
         std::fs::write(input.path().join("1901-01-01_a.txt"), "first corpus text").unwrap();
-        topica_json(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters"]);
+        topica_json(
+            data.path(),
+            &[
+                "ingest",
+                input.path().to_str().unwrap(),
+                "--corpus",
+                "letters",
+            ],
+        );
 
         std::fs::write(input.path().join("1901-01-02_b.txt"), "second document").unwrap();
-        let error = topica_error(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters"]);
-        assert!(error.contains("corpus \"letters\" already exists"), "{error}");
+        let error = topica_error(
+            data.path(),
+            &[
+                "ingest",
+                input.path().to_str().unwrap(),
+                "--corpus",
+                "letters",
+            ],
+        );
+        assert!(
+            error.contains("corpus \"letters\" already exists"),
+            "{error}"
+        );
         assert!(error.contains("--replace"), "{error}");
-        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 1);
+        assert_eq!(
+            topica_json(data.path(), &["corpora"])[0]["document_count"],
+            1
+        );
 
-        let report = topica_json(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "letters", "--replace"]);
+        let report = topica_json(
+            data.path(),
+            &[
+                "ingest",
+                input.path().to_str().unwrap(),
+                "--corpus",
+                "letters",
+                "--replace",
+            ],
+        );
         assert_eq!(report["documents_stored"], 2);
-        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 2);
+        assert_eq!(
+            topica_json(data.path(), &["corpora"])[0]["document_count"],
+            2
+        );
     }
 
     #[test]
@@ -95,32 +149,76 @@ mod ingest {
         let input = tempfile::tempdir().unwrap();
         let root = input.path();
         std::fs::create_dir(root.join("letters")).unwrap();
-        std::fs::write(root.join("letters/1910-05-01_ok.txt"), "Una lettera da Napoli.").unwrap();
-        std::fs::write(root.join("letters/2023-02-30_bad-date.txt"), "A date that never was.").unwrap();
+        std::fs::write(
+            root.join("letters/1910-05-01_ok.txt"),
+            "Una lettera da Napoli.",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("letters/2023-02-30_bad-date.txt"),
+            "A date that never was.",
+        )
+        .unwrap();
         std::fs::write(root.join("letters/undated.txt"), "No date in this name.").unwrap();
-        std::fs::write(root.join("letters/1910-05-02_latin1.txt"), b"citt\xe0 vecchia".as_slice()).unwrap();
+        std::fs::write(
+            root.join("letters/1910-05-02_latin1.txt"),
+            b"citt\xe0 vecchia".as_slice(),
+        )
+        .unwrap();
         std::fs::write(root.join("letters/1910-05-03_empty.txt"), "  \n ").unwrap();
-        std::fs::write(root.join("letters/1910-05-04_copy.txt"), "Una lettera da Napoli.").unwrap();
+        std::fs::write(
+            root.join("letters/1910-05-04_copy.txt"),
+            "Una lettera da Napoli.",
+        )
+        .unwrap();
         std::fs::write(root.join("notes.md"), "not a text file").unwrap();
 
-        let report = topica_json(data.path(), &["ingest", root.to_str().unwrap(), "--corpus", "letters"]);
+        let report = topica_json(
+            data.path(),
+            &["ingest", root.to_str().unwrap(), "--corpus", "letters"],
+        );
         assert_eq!(report["documents_stored"], 3);
 
         let skipped = report["skipped"].as_array().unwrap();
         let reason_of = |item: &str| {
-            skipped.iter().find(|entry| entry["item"] == item).map(|entry| entry["reason"].as_str().unwrap().to_owned())
+            skipped
+                .iter()
+                .find(|entry| entry["item"] == item)
+                .map(|entry| entry["reason"].as_str().unwrap().to_owned())
         };
-        assert!(reason_of("letters/1910-05-02_latin1.txt").unwrap().contains("not UTF-8"));
+        assert!(
+            reason_of("letters/1910-05-02_latin1.txt")
+                .unwrap()
+                .contains("not UTF-8")
+        );
         assert!(reason_of("notes.md").unwrap().contains("not a .txt file"));
 
         let issues = report["date_issues"].as_array().unwrap();
-        assert!(issues.iter().any(|issue| issue["doc_id"] == "letters/2023-02-30_bad-date.txt"
-            && issue["problem"] == "impossible"
-            && issue["value"] == "2023-02-30"));
-        assert!(issues.iter().any(|issue| issue["doc_id"] == "letters/undated.txt" && issue["problem"] == "missing"));
-        assert_eq!(report["empty_documents"], serde_json::json!(["letters/1910-05-03_empty.txt"]));
-        assert_eq!(report["duplicates"][0]["doc_id"], "letters/1910-05-04_copy.txt");
-        assert_eq!(report["duplicates"][0]["duplicate_of"], "letters/1910-05-01_ok.txt");
+        assert!(
+            issues
+                .iter()
+                .any(|issue| issue["doc_id"] == "letters/2023-02-30_bad-date.txt"
+                    && issue["problem"] == "impossible"
+                    && issue["value"] == "2023-02-30")
+        );
+        assert!(
+            issues
+                .iter()
+                .any(|issue| issue["doc_id"] == "letters/undated.txt"
+                    && issue["problem"] == "missing")
+        );
+        assert_eq!(
+            report["empty_documents"],
+            serde_json::json!(["letters/1910-05-03_empty.txt"])
+        );
+        assert_eq!(
+            report["duplicates"][0]["doc_id"],
+            "letters/1910-05-04_copy.txt"
+        );
+        assert_eq!(
+            report["duplicates"][0]["duplicate_of"],
+            "letters/1910-05-01_ok.txt"
+        );
     }
 
     #[test]
@@ -131,21 +229,34 @@ mod ingest {
         let zip_path = input.path().join("upload.zip");
         let mut writer = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
         let options = zip::write::SimpleFileOptions::default();
-        writer.start_file("corpus/Giornale/1905-03-04_ed-1.txt", options).unwrap();
-        writer.write_all("Il giornale del giorno.".as_bytes()).unwrap();
+        writer
+            .start_file("corpus/Giornale/1905-03-04_ed-1.txt", options)
+            .unwrap();
+        writer
+            .write_all("Il giornale del giorno.".as_bytes())
+            .unwrap();
         writer.start_file("../escaped.txt", options).unwrap();
         writer.write_all(b"should never be written").unwrap();
         writer.start_file("/absolute.txt", options).unwrap();
         writer.write_all(b"should never be written").unwrap();
         writer.finish().unwrap();
 
-        let report = topica_json(data.path(), &["ingest", zip_path.to_str().unwrap(), "--corpus", "zipped"]);
+        let report = topica_json(
+            data.path(),
+            &["ingest", zip_path.to_str().unwrap(), "--corpus", "zipped"],
+        );
         assert_eq!(report["documents_stored"], 1);
         assert_eq!(report["collections"], serde_json::json!(["Giornale"]));
         let skipped = report["skipped"].as_array().unwrap();
         for name in ["../escaped.txt", "/absolute.txt"] {
-            let entry = skipped.iter().find(|entry| entry["item"] == name).unwrap_or_else(|| panic!("{name} not reported"));
-            assert!(entry["reason"].as_str().unwrap().contains("unsafe path"), "{entry}");
+            let entry = skipped
+                .iter()
+                .find(|entry| entry["item"] == name)
+                .unwrap_or_else(|| panic!("{name} not reported"));
+            assert!(
+                entry["reason"].as_str().unwrap().contains("unsafe path"),
+                "{entry}"
+            );
         }
         assert!(!input.path().parent().unwrap().join("escaped.txt").exists());
         assert!(!Path::new("/absolute.txt").exists());
@@ -157,7 +268,14 @@ mod ingest {
         let folder = samples().join("LItalia");
         let output = Command::new(env!("CARGO_BIN_EXE_topica"))
             .current_dir(workdir.path())
-            .args(["--format", "json", "ingest", folder.to_str().unwrap(), "--corpus", "litalia"])
+            .args([
+                "--format",
+                "json",
+                "ingest",
+                folder.to_str().unwrap(),
+                "--corpus",
+                "litalia",
+            ])
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
@@ -167,7 +285,10 @@ mod ingest {
     #[test]
     fn empty_corpus_name_is_rejected() {
         let data = tempfile::tempdir().unwrap();
-        let error = topica_error(data.path(), &["ingest", samples().to_str().unwrap(), "--corpus", " "]);
+        let error = topica_error(
+            data.path(),
+            &["ingest", samples().to_str().unwrap(), "--corpus", " "],
+        );
         assert!(error.contains("invalid corpus name"), "{error}");
         assert!(corpus_names(data.path()).is_empty());
     }
@@ -179,7 +300,10 @@ mod ingest {
         let zip_path = input.path().join("broken.zip");
         std::fs::write(&zip_path, b"PK\x03\x04 this is not really a zip").unwrap();
 
-        let error = topica_error(data.path(), &["ingest", zip_path.to_str().unwrap(), "--corpus", "broken"]);
+        let error = topica_error(
+            data.path(),
+            &["ingest", zip_path.to_str().unwrap(), "--corpus", "broken"],
+        );
         assert!(error.contains("corrupt zip archive"), "{error}");
         assert!(error.contains("broken.zip"), "{error}");
         assert!(corpus_names(data.path()).is_empty());
@@ -189,7 +313,15 @@ mod ingest {
     fn empty_input_creates_nothing() {
         let data = tempfile::tempdir().unwrap();
         let input = tempfile::tempdir().unwrap();
-        let error = topica_error(data.path(), &["ingest", input.path().to_str().unwrap(), "--corpus", "nothing"]);
+        let error = topica_error(
+            data.path(),
+            &[
+                "ingest",
+                input.path().to_str().unwrap(),
+                "--corpus",
+                "nothing",
+            ],
+        );
         assert!(error.contains("no documents found"), "{error}");
         assert!(corpus_names(data.path()).is_empty());
     }
@@ -201,14 +333,24 @@ mod ingest {
         let csv_path = input.path().join("speeches.csv");
         std::fs::write(&csv_path, "id,body,date\n1,hello world,1950-01-01\n").unwrap();
 
-        let error = topica_error(data.path(), &["ingest", csv_path.to_str().unwrap(), "--corpus", "speeches"]);
+        let error = topica_error(
+            data.path(),
+            &["ingest", csv_path.to_str().unwrap(), "--corpus", "speeches"],
+        );
         assert!(error.contains("no text column \"text\""), "{error}");
         assert!(error.contains("\"body\""), "{error}");
         assert!(corpus_names(data.path()).is_empty());
 
         let report = topica_json(
             data.path(),
-            &["ingest", csv_path.to_str().unwrap(), "--corpus", "speeches", "--text-field", "body"],
+            &[
+                "ingest",
+                csv_path.to_str().unwrap(),
+                "--corpus",
+                "speeches",
+                "--text-field",
+                "body",
+            ],
         );
         assert_eq!(report["documents_stored"], 1);
     }
@@ -231,8 +373,18 @@ mod ingest {
         let report = topica_json(
             data.path(),
             &[
-                "ingest", path.to_str().unwrap(), "--corpus", "rows", "--text-field", "body", "--id-field", "key",
-                "--date-field", "year", "--collection-field", "source",
+                "ingest",
+                path.to_str().unwrap(),
+                "--corpus",
+                "rows",
+                "--text-field",
+                "body",
+                "--id-field",
+                "key",
+                "--date-field",
+                "year",
+                "--collection-field",
+                "source",
             ],
         );
         assert_eq!(report["documents_stored"], 2);
@@ -250,7 +402,13 @@ mod ingest {
             let mut child = Command::new(env!("CARGO_BIN_EXE_topica"))
                 .arg("--data-dir")
                 .arg(data.path())
-                .args(["ingest", samples().to_str().unwrap(), "--corpus", "killed", "--replace"])
+                .args([
+                    "ingest",
+                    samples().to_str().unwrap(),
+                    "--corpus",
+                    "killed",
+                    "--replace",
+                ])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -261,7 +419,10 @@ mod ingest {
 
             let corpora = topica_json(data.path(), &["corpora"]);
             for corpus in corpora.as_array().unwrap() {
-                assert_eq!(corpus["document_count"], 277, "after a kill at {delay_ms} ms: {corpus}");
+                assert_eq!(
+                    corpus["document_count"], 277,
+                    "after a kill at {delay_ms} ms: {corpus}"
+                );
             }
         }
     }
@@ -274,17 +435,36 @@ mod workflow {
     fn prepared() -> tempfile::TempDir {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
         data
     }
 
     fn train(data: &Path, seed: &str) -> Value {
-        topica_json(data, &["train", "--corpus", "litalia", "--topics", "6", "--iterations", "60", "--seed", seed])
+        topica_json(
+            data,
+            &[
+                "train",
+                "--corpus",
+                "litalia",
+                "--topics",
+                "6",
+                "--iterations",
+                "60",
+                "--seed",
+                seed,
+            ],
+        )
     }
 
     fn model_json(data: &Path, run_id: &str) -> Value {
-        let path = data.join("tracking/runs").join(run_id).join("artifacts/model/model.json");
+        let path = data
+            .join("tracking/runs")
+            .join(run_id)
+            .join("artifacts/model/model.json");
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 
@@ -292,17 +472,26 @@ mod workflow {
     fn preprocess_stores_tokens_and_dictionary() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         let report = topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
         assert_eq!(report["documents"], 115);
         assert!(report["tokens"].as_u64().unwrap() > 100_000, "{report}");
         let vocabulary = report["vocabulary"].as_u64().unwrap();
         assert!(vocabulary > 1_000, "{report}");
-        assert!(vocabulary < report["vocabulary_before_filter"].as_u64().unwrap(), "{report}");
+        assert!(
+            vocabulary < report["vocabulary_before_filter"].as_u64().unwrap(),
+            "{report}"
+        );
         assert_eq!(report["pipeline_id"].as_str().unwrap().len(), 32);
 
         let again = topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
-        assert_eq!(again["pipeline_id"], report["pipeline_id"], "the same settings give the same pipeline id");
+        assert_eq!(
+            again["pipeline_id"], report["pipeline_id"],
+            "the same settings give the same pipeline id"
+        );
     }
 
     #[test]
@@ -324,12 +513,31 @@ mod workflow {
     #[test]
     fn partitions_fix_model_for_any_workers() {
         let data = prepared();
-        let settings = ["train", "--corpus", "litalia", "--topics", "6", "--iterations", "40", "--seed", "5", "--partitions", "3"];
+        let settings = [
+            "train",
+            "--corpus",
+            "litalia",
+            "--topics",
+            "6",
+            "--iterations",
+            "40",
+            "--seed",
+            "5",
+            "--partitions",
+            "3",
+        ];
         let mut models = Vec::new();
         for workers in ["1", "2"] {
-            let report = topica_json(data.path(), &[&settings[..], &["--workers", workers]].concat());
+            let report = topica_json(
+                data.path(),
+                &[&settings[..], &["--workers", workers]].concat(),
+            );
             let run_id = report["run_id"].as_str().unwrap();
-            let run_path = data.path().join("tracking/runs").join(run_id).join("run.json");
+            let run_path = data
+                .path()
+                .join("tracking/runs")
+                .join(run_id)
+                .join("run.json");
             let run: Value = serde_json::from_slice(&std::fs::read(run_path).unwrap()).unwrap();
             assert_eq!(run["params"]["partitions"], "3", "{workers} workers");
             assert_eq!(run["params"]["workers"], workers);
@@ -349,7 +557,10 @@ mod workflow {
 
         let report = topica_json(data.path(), &["kpi", "--run", run_id]);
         let scores = report["scores"].as_array().unwrap();
-        let measures: Vec<&str> = scores.iter().map(|score| score["measure"].as_str().unwrap()).collect();
+        let measures: Vec<&str> = scores
+            .iter()
+            .map(|score| score["measure"].as_str().unwrap())
+            .collect();
         assert_eq!(measures, ["c_v", "u_mass", "c_npmi"]);
         for score in scores {
             let overall = score["overall"].as_f64().unwrap();
@@ -360,7 +571,12 @@ mod workflow {
         assert!((0.0..=1.0).contains(&c_v), "c_v {c_v}");
 
         let runs = topica_json(data.path(), &["runs"]);
-        let run = runs.as_array().unwrap().iter().find(|run| run["run_id"] == run_id).unwrap();
+        let run = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|run| run["run_id"] == run_id)
+            .unwrap();
         assert_eq!(run["status"], "FINISHED");
         assert_eq!(run["metrics"]["coherence_c_v"].as_f64().unwrap(), c_v);
     }
@@ -370,7 +586,11 @@ mod workflow {
         let data = prepared();
         let trained = train(data.path(), "5");
         let run_id = trained["run_id"].as_str().unwrap();
-        let path = data.path().join("tracking/runs").join(run_id).join("artifacts/model/model.json");
+        let path = data
+            .path()
+            .join("tracking/runs")
+            .join(run_id)
+            .join("artifacts/model/model.json");
         let mut model: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         model["format_version"] = serde_json::json!(99);
         std::fs::write(&path, serde_json::to_vec(&model).unwrap()).unwrap();
@@ -383,11 +603,31 @@ mod workflow {
     #[test]
     fn zero_topics_is_rejected_and_many_topics_warn() {
         let data = prepared();
-        let error = topica_error(data.path(), &["train", "--corpus", "litalia", "--topics", "0"]);
+        let error = topica_error(
+            data.path(),
+            &["train", "--corpus", "litalia", "--topics", "0"],
+        );
         assert!(error.contains("num_topics"), "{error}");
 
-        let report = topica_json(data.path(), &["train", "--corpus", "litalia", "--topics", "130", "--iterations", "5"]);
-        assert!(report["warnings"][0].as_str().unwrap().contains("130 topics for 115 documents"), "{report}");
+        let report = topica_json(
+            data.path(),
+            &[
+                "train",
+                "--corpus",
+                "litalia",
+                "--topics",
+                "130",
+                "--iterations",
+                "5",
+            ],
+        );
+        assert!(
+            report["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("130 topics for 115 documents"),
+            "{report}"
+        );
     }
 
     #[test]
@@ -397,9 +637,15 @@ mod workflow {
         let run_id = trained["run_id"].as_str().unwrap();
         let output = topica(data.path(), &["export", "tokens", "--run", run_id]);
         assert!(output.status.success(), "{}", stderr(&output));
-        let lines: Vec<Value> = stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let lines: Vec<Value> = stdout(&output)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
         assert_eq!(lines.len() as u64, trained["documents"].as_u64().unwrap());
-        let tokens: u64 = lines.iter().map(|line| line["tokens"].as_array().unwrap().len() as u64).sum();
+        let tokens: u64 = lines
+            .iter()
+            .map(|line| line["tokens"].as_array().unwrap().len() as u64)
+            .sum();
         assert_eq!(tokens, trained["tokens"].as_u64().unwrap());
         assert!(lines[0]["id"].as_str().unwrap().ends_with(".txt"));
     }
@@ -408,11 +654,23 @@ mod workflow {
     fn filters_that_empty_the_vocabulary_fail() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         let config = data.path().join("pipeline.toml");
         std::fs::write(&config, "[dictionary]\nno_below = 1000\nno_above = 0.5\n").unwrap();
 
-        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        let error = topica_error(
+            data.path(),
+            &[
+                "preprocess",
+                "--corpus",
+                "litalia",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        );
         assert!(error.contains("removed all"), "{error}");
         assert!(error.contains("no_below=1000"), "{error}");
         assert!(error.contains("no_above=0.5"), "{error}");
@@ -424,13 +682,30 @@ mod workflow {
         let folder = samples().join("CronacaSovversiva");
         let summary = topica_json(
             data.path(),
-            &["pipeline", folder.to_str().unwrap(), "--corpus", "cronaca", "--topics", "5", "--iterations", "40", "--seed", "1"],
+            &[
+                "pipeline",
+                folder.to_str().unwrap(),
+                "--corpus",
+                "cronaca",
+                "--topics",
+                "5",
+                "--iterations",
+                "40",
+                "--seed",
+                "1",
+            ],
         );
         let run_id = summary["run_id"].as_str().unwrap();
         assert_eq!(summary["train"]["run_id"], run_id);
         assert_eq!(summary["train"]["topics"].as_array().unwrap().len(), 5);
         assert_eq!(summary["kpi"]["scores"][0]["measure"], "c_v");
-        assert_eq!(summary["kpi"]["scores"][0]["per_topic"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            summary["kpi"]["scores"][0]["per_topic"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
         let first_topic_words = summary["train"]["topics"][0]["words"].as_array().unwrap();
         assert_eq!(first_topic_words.len(), 10);
     }
@@ -443,20 +718,39 @@ mod sweep_and_scoring {
     fn sweep_tracks_children_under_parent() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         topica_json(data.path(), &["preprocess", "--corpus", "litalia"]);
 
         let report = topica_json(
             data.path(),
-            &["sweep", "--corpus", "litalia", "--topics", "3..5", "--iterations", "30", "--seed", "2"],
+            &[
+                "sweep",
+                "--corpus",
+                "litalia",
+                "--topics",
+                "3..5",
+                "--iterations",
+                "30",
+                "--seed",
+                "2",
+            ],
         );
         let models = report["models"].as_array().unwrap();
-        let ks: Vec<u64> = models.iter().map(|model| model["num_topics"].as_u64().unwrap()).collect();
+        let ks: Vec<u64> = models
+            .iter()
+            .map(|model| model["num_topics"].as_u64().unwrap())
+            .collect();
         assert_eq!(ks, [3, 4, 5]);
         for model in models {
             let c_v = model["c_v"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&c_v), "{model}");
-            assert_eq!(model["topics"].as_array().unwrap().len() as u64, model["num_topics"].as_u64().unwrap());
+            assert_eq!(
+                model["topics"].as_array().unwrap().len() as u64,
+                model["num_topics"].as_u64().unwrap()
+            );
         }
 
         let parent = report["parent_run_id"].as_str().unwrap();
@@ -468,7 +762,12 @@ mod sweep_and_scoring {
             .filter(|run| run["tags"]["mlflow.parentRunId"] == parent)
             .collect();
         assert_eq!(children.len(), 3);
-        let parent_run = runs.as_array().unwrap().iter().find(|run| run["run_id"] == parent).unwrap();
+        let parent_run = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|run| run["run_id"] == parent)
+            .unwrap();
         assert_eq!(parent_run["status"], "FINISHED");
     }
 
@@ -477,7 +776,11 @@ mod sweep_and_scoring {
         let data = tempfile::tempdir().unwrap();
         let topics = data.path().join("topics.json");
         let texts = data.path().join("texts.jsonl");
-        std::fs::write(&topics, r#"[["pane", "vino"], ["guerra", "pace", "neverseen"]]"#).unwrap();
+        std::fs::write(
+            &topics,
+            r#"[["pane", "vino"], ["guerra", "pace", "neverseen"]]"#,
+        )
+        .unwrap();
         let lines = [
             r#"{"id": "a", "tokens": ["pane", "vino", "casa"]}"#,
             r#"{"id": "b", "tokens": ["guerra", "pace", "pane"]}"#,
@@ -487,14 +790,34 @@ mod sweep_and_scoring {
 
         let report = topica_json(
             data.path(),
-            &["coherence", "--topics", topics.to_str().unwrap(), "--texts", texts.to_str().unwrap(), "--measure", "u_mass"],
+            &[
+                "coherence",
+                "--topics",
+                topics.to_str().unwrap(),
+                "--texts",
+                texts.to_str().unwrap(),
+                "--measure",
+                "u_mass",
+            ],
         );
         assert_eq!(report["measure"], "u_mass");
         assert!(report["overall"].as_f64().unwrap().is_finite());
         assert_eq!(report["per_topic"].as_array().unwrap().len(), 2);
-        assert_eq!(report["missing_words"], serde_json::json!([[1, "neverseen"]]));
+        assert_eq!(
+            report["missing_words"],
+            serde_json::json!([[1, "neverseen"]])
+        );
 
-        let error = topica_error(data.path(), &["coherence", "--topics", topics.to_str().unwrap(), "--texts", "missing.jsonl"]);
+        let error = topica_error(
+            data.path(),
+            &[
+                "coherence",
+                "--topics",
+                topics.to_str().unwrap(),
+                "--texts",
+                "missing.jsonl",
+            ],
+        );
         assert!(error.contains("cannot read the texts file"), "{error}");
     }
 }
@@ -503,7 +826,9 @@ mod deployment {
     use super::*;
 
     fn required_env(name: &str, start: &str) -> String {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: start the test server with eval \"$({start} start)\""))
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: start the test server with eval \"$({start} start)\"")
+        })
     }
 
     /// The whole pipeline with corpora in MongoDB and runs in MLflow, then scoring the model
@@ -516,10 +841,17 @@ mod deployment {
         let database = format!("topica_cli_{}", std::process::id());
         let model_name = format!("cli-test-{}", std::process::id());
         let remote = |args: &[&str]| -> Vec<String> {
-            let mut all: Vec<String> = ["--mongodb-uri", &mongodb, "--mongodb-database", &database, "--mlflow-uri", &mlflow]
-                .iter()
-                .map(|arg| arg.to_string())
-                .collect();
+            let mut all: Vec<String> = [
+                "--mongodb-uri",
+                &mongodb,
+                "--mongodb-database",
+                &database,
+                "--mlflow-uri",
+                &mlflow,
+            ]
+            .iter()
+            .map(|arg| arg.to_string())
+            .collect();
             all.extend(args.iter().map(|arg| arg.to_string()));
             all
         };
@@ -531,25 +863,54 @@ mod deployment {
 
         let folder = samples().join("LItalia");
         let summary = run(&[
-            "pipeline", folder.to_str().unwrap(), "--corpus", "litalia", "--replace", "--topics", "4", "--iterations", "30",
-            "--seed", "8", "--registered-model", &model_name,
+            "pipeline",
+            folder.to_str().unwrap(),
+            "--corpus",
+            "litalia",
+            "--replace",
+            "--topics",
+            "4",
+            "--iterations",
+            "30",
+            "--seed",
+            "8",
+            "--registered-model",
+            &model_name,
         ]);
         let run_id = summary["run_id"].as_str().unwrap().to_owned();
         assert_eq!(summary["train"]["model_version"], "1");
-        assert!(!data.path().join("topica.sqlite").exists() || corpus_names(data.path()).is_empty());
+        assert!(
+            !data.path().join("topica.sqlite").exists() || corpus_names(data.path()).is_empty()
+        );
 
         let corpora = run(&["corpora"]);
         assert_eq!(corpora[0]["name"], "litalia");
         assert_eq!(corpora[0]["document_count"], 115);
 
         let runs = run(&["runs"]);
-        let tracked = runs.as_array().unwrap().iter().find(|tracked| tracked["run_id"] == run_id.as_str()).unwrap();
+        let tracked = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tracked| tracked["run_id"] == run_id.as_str())
+            .unwrap();
         assert_eq!(tracked["status"], "FINISHED");
         assert_eq!(tracked["params"]["num_topics"], "4");
-        assert!(tracked["metrics"]["coherence_c_v"].as_f64().unwrap().is_finite());
+        assert!(
+            tracked["metrics"]["coherence_c_v"]
+                .as_f64()
+                .unwrap()
+                .is_finite()
+        );
 
         run(&["model", "promote", "--name", &model_name, "--version", "1"]);
-        let report = run(&["kpi", "--run", &format!("models:/{model_name}@champion"), "--top-n", "10"]);
+        let report = run(&[
+            "kpi",
+            "--run",
+            &format!("models:/{model_name}@champion"),
+            "--top-n",
+            "10",
+        ]);
         assert_eq!(report["run_id"], run_id.as_str());
         assert_eq!(report["top_n"], 10);
     }
@@ -574,28 +935,62 @@ mod sandbox {
     fn looping_plugin_times_out_and_stores_nothing() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         let config = misbehaving_pipeline(data.path(), "loop", 1);
 
         let started = std::time::Instant::now();
-        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
-        assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+        let error = topica_error(
+            data.path(),
+            &[
+                "preprocess",
+                "--corpus",
+                "litalia",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "took {:?}",
+            started.elapsed()
+        );
         assert!(error.contains("misbehave"), "{error}");
         assert!(error.contains("timed out"), "{error}");
 
-        let error = topica_error(data.path(), &["train", "--corpus", "litalia", "--topics", "3"]);
+        let error = topica_error(
+            data.path(),
+            &["train", "--corpus", "litalia", "--topics", "3"],
+        );
         assert!(error.contains("has not been preprocessed"), "{error}");
-        assert_eq!(topica_json(data.path(), &["corpora"])[0]["document_count"], 115);
+        assert_eq!(
+            topica_json(data.path(), &["corpora"])[0]["document_count"],
+            115
+        );
     }
 
     #[test]
     fn memory_hungry_plugin_is_stopped() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         let config = misbehaving_pipeline(data.path(), "allocate", 20);
 
-        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        let error = topica_error(
+            data.path(),
+            &[
+                "preprocess",
+                "--corpus",
+                "litalia",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        );
         assert!(error.contains("misbehave"), "{error}");
         assert!(error.contains("memory"), "{error}");
     }
@@ -604,11 +999,23 @@ mod sandbox {
     fn unknown_pipeline_key_is_rejected() {
         let data = tempfile::tempdir().unwrap();
         let folder = samples().join("LItalia");
-        topica_json(data.path(), &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"]);
+        topica_json(
+            data.path(),
+            &["ingest", folder.to_str().unwrap(), "--corpus", "litalia"],
+        );
         let config = data.path().join("typo.toml");
         std::fs::write(&config, "[dictionary]\nno_bellow = 3\n").unwrap();
 
-        let error = topica_error(data.path(), &["preprocess", "--corpus", "litalia", "--config", config.to_str().unwrap()]);
+        let error = topica_error(
+            data.path(),
+            &[
+                "preprocess",
+                "--corpus",
+                "litalia",
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        );
         assert!(error.contains("typo.toml"), "{error}");
         assert!(error.contains("no_bellow"), "{error}");
     }

@@ -20,7 +20,12 @@ pub struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` sets CARGO_MANIFEST_DIR for the process, which names this checkout even when
+        // the binary was built from another checkout sharing the same CARGO_TARGET_DIR, as cargo
+        // then reuses it. The compile-time value is the fallback for running the binary directly.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let root = manifest_dir
             .parent()
             .context("xtask must live one folder below the workspace root")?
             .to_path_buf();

@@ -55,7 +55,9 @@ const RELEASE_PROFILE_SETTINGS: [&str; 6] = [
 
 /// Builds the bundle. `--release` among the task's arguments selects the size-optimised build.
 pub fn build(workspace: &Workspace) -> Result<()> {
-    let release = std::env::args().skip(2).any(|argument| argument == "--release");
+    let release = std::env::args()
+        .skip(2)
+        .any(|argument| argument == "--release");
     let started = Instant::now();
 
     let wasm = compile(workspace, release)?;
@@ -81,7 +83,11 @@ pub fn build(workspace: &Workspace) -> Result<()> {
     let stylesheet = workspace.root.join("style").join("main.css");
     let stylesheet_copy = pkg.join(format!("{OUTPUT_NAME}.css"));
     fs::copy(&stylesheet, &stylesheet_copy).with_context(|| {
-        format!("failed to copy {} to {}", stylesheet.display(), stylesheet_copy.display())
+        format!(
+            "failed to copy {} to {}",
+            stylesheet.display(),
+            stylesheet_copy.display()
+        )
     })?;
     copy_folder(&workspace.root.join("public"), &site)?;
 
@@ -103,7 +109,9 @@ fn compile(workspace: &Workspace, release: bool) -> Result<std::path::PathBuf> {
     cargo.args(["build", "--package", PACKAGE, "--target", TARGET]);
     let profile_folder = if release {
         for setting in RELEASE_PROFILE_SETTINGS {
-            cargo.arg("--config").arg(format!("profile.{RELEASE_PROFILE}.{setting}"));
+            cargo
+                .arg("--config")
+                .arg(format!("profile.{RELEASE_PROFILE}.{setting}"));
         }
         cargo.args(["--profile", RELEASE_PROFILE]);
         RELEASE_PROFILE
@@ -113,7 +121,11 @@ fn compile(workspace: &Workspace, release: bool) -> Result<std::path::PathBuf> {
     run(&mut cargo)?;
 
     let file = format!("{}.wasm", PACKAGE.replace('-', "_"));
-    Ok(workspace.target_dir.join(TARGET).join(profile_folder).join(file))
+    Ok(workspace
+        .target_dir
+        .join(TARGET)
+        .join(profile_folder)
+        .join(file))
 }
 
 /// Copies every file below `source` into `destination`, keeping relative paths. A missing
@@ -123,12 +135,15 @@ fn copy_folder(source: &Path, destination: &Path) -> Result<()> {
         return Ok(());
     }
 
-    for entry in fs::read_dir(source).with_context(|| format!("failed to read {}", source.display()))? {
+    for entry in
+        fs::read_dir(source).with_context(|| format!("failed to read {}", source.display()))?
+    {
         let entry = entry.with_context(|| format!("failed to read {}", source.display()))?;
         let from = entry.path();
         let to = destination.join(entry.file_name());
         if entry.file_type()?.is_dir() {
-            fs::create_dir_all(&to).with_context(|| format!("failed to create {}", to.display()))?;
+            fs::create_dir_all(&to)
+                .with_context(|| format!("failed to create {}", to.display()))?;
             copy_folder(&from, &to)?;
         } else {
             fs::copy(&from, &to).with_context(|| {

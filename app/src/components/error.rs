@@ -38,7 +38,8 @@ impl From<ServerFnError> for LoadError {
         let message = match error {
             ServerFnError::ServerError(message) => message,
             ServerFnError::Request(_) => {
-                "The server could not be reached. Check that it is running, then reload.".to_string()
+                "The server could not be reached. Check that it is running, then reload."
+                    .to_string()
             }
             other => other.to_string(),
         };

@@ -30,8 +30,14 @@ mod tests {
 
     #[test]
     fn timestamp_shortened_to_minutes() {
-        assert_eq!(format_timestamp("2024-03-05T14:07:09.123Z"), "2024-03-05 14:07");
-        assert_eq!(format_timestamp("2024-03-05 14:07:09+00:00"), "2024-03-05 14:07");
+        assert_eq!(
+            format_timestamp("2024-03-05T14:07:09.123Z"),
+            "2024-03-05 14:07"
+        );
+        assert_eq!(
+            format_timestamp("2024-03-05 14:07:09+00:00"),
+            "2024-03-05 14:07"
+        );
     }
 
     #[test]

@@ -48,7 +48,12 @@ pub fn TopicsPanel(
     /// Coherence per topic as `(measure, value)` pairs, in the same order as `topics`.
     coherence: Vec<Vec<(String, f64)>>,
 ) -> impl IntoView {
-    let max_words = topics.iter().map(|topic| topic.words.len()).max().unwrap_or(0).max(1);
+    let max_words = topics
+        .iter()
+        .map(|topic| topic.words.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let top_words = RwSignal::new(DEFAULT_TOP_WORDS.min(max_words));
     let layout = RwSignal::new(Layout::Bars);
 
@@ -118,7 +123,11 @@ fn TopicCard(
         .collect_view();
 
     let body = move || {
-        let visible_words = words.iter().take(top_words.get()).cloned().collect::<Vec<_>>();
+        let visible_words = words
+            .iter()
+            .take(top_words.get())
+            .cloned()
+            .collect::<Vec<_>>();
         match layout.get() {
             Layout::Bars => Either::Left(view! { <WordBars words=visible_words max_weight /> }),
             Layout::Table => Either::Right(view! { <WordTable words=visible_words /> }),
@@ -141,7 +150,11 @@ fn WordBars(words: Vec<(String, f64)>, max_weight: f64) -> impl IntoView {
     let rows = words
         .into_iter()
         .map(|(word, weight)| {
-            let share = if max_weight > 0.0 { weight / max_weight * 100.0 } else { 0.0 };
+            let share = if max_weight > 0.0 {
+                weight / max_weight * 100.0
+            } else {
+                0.0
+            };
             // The full word is the tooltip, because CSS cuts long phrases off with an ellipsis.
             let tooltip = word.clone();
             view! {

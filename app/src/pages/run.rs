@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::get_run;
-use crate::components::{ErrorList, LoadError, Sparkline, TopicsPanel, format_score, format_timestamp};
+use crate::components::{
+    ErrorList, LoadError, Sparkline, TopicsPanel, format_score, format_timestamp,
+};
 use crate::dto::{MeasureView, RunDetail};
 use crate::pages::NotFound;
 
@@ -39,10 +41,21 @@ pub fn RunPage() -> impl IntoView {
 
 #[component]
 fn RunView(detail: RunDetail) -> impl IntoView {
-    let per_topic_coherence =
-        detail.topics.iter().map(|topic| detail.topic_coherence(topic.id)).collect::<Vec<_>>();
-    let RunDetail { run_id, corpus, status, started_at, params, topics, coherence, log_likelihood } =
-        detail;
+    let per_topic_coherence = detail
+        .topics
+        .iter()
+        .map(|topic| detail.topic_coherence(topic.id))
+        .collect::<Vec<_>>();
+    let RunDetail {
+        run_id,
+        corpus,
+        status,
+        started_at,
+        params,
+        topics,
+        coherence,
+        log_likelihood,
+    } = detail;
 
     view! {
         <Title text=format!("Run {run_id}") />

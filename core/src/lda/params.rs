@@ -12,8 +12,13 @@ pub const DEFAULT_ITERATIONS: u32 = 1000;
 pub const DEFAULT_ALPHA: f64 = 0.1;
 /// Default symmetric topic-word prior (MALLET's and tomotopy's default).
 pub const DEFAULT_ETA: f64 = 0.01;
-/// Default number of sweeps before the first alpha optimisation (MALLET's burn-in period).
-pub const DEFAULT_OPTIMIZE_ALPHA_BURN_IN: u32 = 200;
+/// Default interval, in sweeps, between two optimisations of an asymmetric alpha (tomotopy's
+/// `optim_interval`). On the benchmark corpora it raises c_v@10 at every number of sweeps, and
+/// makes 500 sweeps reach the c_v of 1000 sweeps with a fixed alpha.
+pub const DEFAULT_OPTIMIZE_ALPHA_EVERY: u32 = 10;
+/// Default number of sweeps before the first alpha optimisation, so that the first estimate
+/// comes from topics that have started to form.
+pub const DEFAULT_OPTIMIZE_ALPHA_BURN_IN: u32 = 50;
 /// Default interval between two log-likelihood computations and progress reports.
 pub const DEFAULT_LOG_LIKELIHOOD_EVERY: u32 = 10;
 /// Largest supported number of topics, because topic assignments are stored as `u16`.
@@ -41,8 +46,9 @@ pub struct LdaParams {
     #[serde(default)]
     pub seed: u64,
     /// Interval, in sweeps, between two optimisations of an asymmetric alpha by Minka's fixed
-    /// point (as in MALLET); 0 keeps alpha fixed and symmetric. Default 0.
-    #[serde(default)]
+    /// point (as in MALLET); 0 keeps alpha fixed and symmetric. Default
+    /// [`DEFAULT_OPTIMIZE_ALPHA_EVERY`].
+    #[serde(default = "default_optimize_alpha_every")]
     pub optimize_alpha_every: u32,
     /// Sweeps before the first alpha optimisation. Default [`DEFAULT_OPTIMIZE_ALPHA_BURN_IN`].
     /// Ignored when `optimize_alpha_every` is 0.
@@ -65,6 +71,10 @@ fn default_alpha() -> f64 {
 
 fn default_eta() -> f64 {
     DEFAULT_ETA
+}
+
+fn default_optimize_alpha_every() -> u32 {
+    DEFAULT_OPTIMIZE_ALPHA_EVERY
 }
 
 fn default_burn_in() -> u32 {
@@ -106,7 +116,7 @@ impl LdaParams {
             alpha: DEFAULT_ALPHA,
             eta: DEFAULT_ETA,
             seed: 0,
-            optimize_alpha_every: 0,
+            optimize_alpha_every: DEFAULT_OPTIMIZE_ALPHA_EVERY,
             optimize_alpha_burn_in: DEFAULT_OPTIMIZE_ALPHA_BURN_IN,
             log_likelihood_every: DEFAULT_LOG_LIKELIHOOD_EVERY,
         }

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use super::likelihood::LogLikelihood;
 use super::rng::Xoshiro256PlusPlus;
-use super::sampler::{self, SweepBuffers};
+use super::sampler::{self, MoveRecorder, SweepBuffers};
 use super::state::{self, DocumentTokens, DocumentTopics, TopicWordCounts};
 use super::{LdaError, LdaOutput, ValidLdaParams, alpha, empty_topics};
 
@@ -109,14 +109,10 @@ pub struct PartitionSampler {
     state: DocumentTopics,
     /// The global counts after the last merge plus this partition's changes since then.
     counts: TopicWordCounts,
-    /// This partition's changes since the last merge, dense `vocab_size x num_topics`.
-    pending: Vec<i32>,
-    /// Cells of `pending` changed since the last merge, each once, in first-change order. A
-    /// cell stays listed when its change returns to 0.
-    touched: Vec<u32>,
-    /// Whether each cell is in `touched`.
-    is_touched: Vec<bool>,
-    previous_topics: Vec<u16>,
+    /// This partition's changes since the last merge.
+    pending: PendingChanges,
+    /// Sweeps since the last full check of the counts against this partition's tokens.
+    sweeps_since_check: u32,
     eta: f64,
     rng: Xoshiro256PlusPlus,
     buffers: SweepBuffers,
@@ -153,25 +149,19 @@ impl PartitionSampler {
 
         let mut rng = Xoshiro256PlusPlus::for_stream(settings.seed, u64::from(partition));
         let (state, counts) = state::initialize(&tokens, num_topics, vocab_size as usize, &mut rng);
-        let mut pending = vec![0i32; counts.word_topic.len()];
-        let mut touched = Vec::new();
-        let mut is_touched = vec![false; counts.word_topic.len()];
+        let mut pending = PendingChanges::new(counts.word_topic.len(), num_topics);
         for (cell, &count) in counts.word_topic.iter().enumerate() {
             if count > 0 {
-                pending[cell] = count as i32;
-                touched.push(cell as u32);
-                is_touched[cell] = true;
+                pending.add(cell, count as i32);
             }
         }
 
         Ok(Self {
-            previous_topics: state.topics.clone(),
             tokens,
             state,
             counts,
             pending,
-            touched,
-            is_touched,
+            sweeps_since_check: 0,
             eta: settings.eta,
             rng,
             buffers: SweepBuffers::new(num_topics),
@@ -182,8 +172,8 @@ impl PartitionSampler {
     /// Returns this partition's count changes since the last merge.
     pub fn delta(&self) -> CountDelta {
         let mut delta = CountDelta::default();
-        for &cell in &self.touched {
-            let change = self.pending[cell as usize];
+        for &cell in &self.pending.touched {
+            let change = self.pending.changes[cell as usize];
             if change != 0 {
                 delta.push(cell, change);
             }
@@ -201,7 +191,6 @@ impl PartitionSampler {
         check_alpha(alpha, num_topics)?;
         self.apply_merged(merged)?;
 
-        self.previous_topics.copy_from_slice(&self.state.topics);
         sampler::sweep(
             &self.tokens,
             &mut self.state,
@@ -210,18 +199,9 @@ impl PartitionSampler {
             self.eta,
             &mut self.rng,
             &mut self.buffers,
-        );
-
-        for token in 0..self.tokens.words.len() {
-            let word = self.tokens.words[token];
-            let old = self.previous_topics[token];
-            let new = self.state.topics[token];
-            if old != new {
-                let row = word as usize * num_topics;
-                self.record_change(row + old as usize, -1);
-                self.record_change(row + new as usize, 1);
-            }
-        }
+            &mut self.pending,
+        )
+        .map_err(|underflow| missing_own_tokens(underflow.cell as usize))?;
         Ok(self.delta())
     }
 
@@ -244,14 +224,6 @@ impl PartitionSampler {
         self.tokens.words.len()
     }
 
-    fn record_change(&mut self, cell: usize, change: i32) {
-        if !self.is_touched[cell] {
-            self.is_touched[cell] = true;
-            self.touched.push(cell as u32);
-        }
-        self.pending[cell] += change;
-    }
-
     /// Replaces this partition's pending changes by the merged changes of all partitions.
     fn apply_merged(&mut self, merged: &CountDelta) -> Result<(), LdaError> {
         let cells = self.counts.word_topic.len();
@@ -262,17 +234,25 @@ impl PartitionSampler {
             )));
         }
 
-        for &cell in &self.touched {
-            let change = std::mem::take(&mut self.pending[cell as usize]);
-            self.is_touched[cell as usize] = false;
+        for &cell in &self.pending.touched {
+            let change = std::mem::take(&mut self.pending.changes[cell as usize]);
+            self.pending.is_touched[cell as usize] = false;
             add_to_cell(&mut self.counts, cell, -change)?;
         }
-        self.touched.clear();
+        self.pending.touched.clear();
 
         for (cell, change) in pairs {
             add_to_cell(&mut self.counts, cell, change)?;
         }
-        self.check_own_tokens_counted()
+        // The sampler catches a cell that drops below zero as it happens. A full comparison
+        // with this partition's tokens also catches counts that are wrong but not yet
+        // exhausted; it costs a pass over the tokens, so it runs on the first sweep and then
+        // every FULL_CHECK_EVERY sweeps.
+        if self.sweeps_since_check == 0 {
+            self.check_own_tokens_counted()?;
+        }
+        self.sweeps_since_check = (self.sweeps_since_check + 1) % FULL_CHECK_EVERY;
+        Ok(())
     }
 
     /// Checks that every cell counts at least this partition's own tokens, which holds when
@@ -287,20 +267,69 @@ impl PartitionSampler {
             .map(|(&word, &topic)| word as usize * num_topics + topic as usize);
         let mut missing = None;
         for cell in cells.clone() {
-            self.pending[cell] += 1;
-            if self.pending[cell] as u32 > self.counts.word_topic[cell] {
+            self.pending.changes[cell] += 1;
+            if self.pending.changes[cell] as u32 > self.counts.word_topic[cell] {
                 missing = Some(cell);
             }
         }
         for cell in cells {
-            self.pending[cell] = 0;
+            self.pending.changes[cell] = 0;
         }
         match missing {
-            Some(cell) => Err(LdaError::InvalidPartitionInput(format!(
-                "cell {cell} counts fewer tokens than this partition assigns to it: pass the sum of every partition's last delta"
-            ))),
+            Some(cell) => Err(missing_own_tokens(cell)),
             None => Ok(()),
         }
+    }
+}
+
+/// Sweeps between two full checks of a partition's counts against its own tokens.
+const FULL_CHECK_EVERY: u32 = 16;
+
+/// The error for counts that miss some of a partition's own tokens in `cell`.
+fn missing_own_tokens(cell: usize) -> LdaError {
+    LdaError::InvalidPartitionInput(format!(
+        "cell {cell} counts fewer tokens than this partition assigns to it: pass the sum of every partition's last delta"
+    ))
+}
+
+/// A partition's count changes since the last merge.
+struct PendingChanges {
+    num_topics: usize,
+    /// Dense changes, `vocab_size x num_topics`.
+    changes: Vec<i32>,
+    /// Cells of `changes` changed since the last merge, each once, in first-change order. A
+    /// cell stays listed when its change returns to 0.
+    touched: Vec<u32>,
+    /// Whether each cell is in `touched`.
+    is_touched: Vec<bool>,
+}
+
+impl PendingChanges {
+    fn new(cells: usize, num_topics: usize) -> Self {
+        Self {
+            num_topics,
+            changes: vec![0; cells],
+            touched: Vec::new(),
+            is_touched: vec![false; cells],
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, cell: usize, change: i32) {
+        if !self.is_touched[cell] {
+            self.is_touched[cell] = true;
+            self.touched.push(cell as u32);
+        }
+        self.changes[cell] += change;
+    }
+}
+
+impl MoveRecorder for PendingChanges {
+    #[inline]
+    fn moved(&mut self, word: u32, old: usize, new: usize) {
+        let row = word as usize * self.num_topics;
+        self.add(row + old, -1);
+        self.add(row + new, 1);
     }
 }
 

@@ -18,6 +18,30 @@
 use super::rng::Xoshiro256PlusPlus;
 use super::state::{DocumentTokens, DocumentTopics, TopicWordCounts};
 
+/// Receives every token whose topic a sweep changed.
+pub(crate) trait MoveRecorder {
+    /// Token of word `word` moved from topic `old` to topic `new`.
+    fn moved(&mut self, word: u32, old: usize, new: usize);
+}
+
+/// Ignores the moves, for a sampler that keeps the only copy of the counts.
+pub(crate) struct IgnoreMoves;
+
+impl MoveRecorder for IgnoreMoves {
+    #[inline]
+    fn moved(&mut self, _word: u32, _old: usize, _new: usize) {}
+}
+
+/// A token whose topic-word cell or topic total is already zero before the token leaves it.
+///
+/// The counts then miss tokens that the partition assigns, which happens only when a partition
+/// was brought up to date with changes that do not include its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Underflow {
+    /// The cell `word * num_topics + topic`.
+    pub cell: u32,
+}
+
 /// Scratch buffers reused across documents, so that a sweep does not allocate.
 pub(crate) struct SweepBuffers {
     /// `1 / (n_k + V * eta)` per topic, kept in step with the topic totals.
@@ -51,7 +75,8 @@ pub(crate) fn sweep(
     eta: f64,
     rng: &mut Xoshiro256PlusPlus,
     buffers: &mut SweepBuffers,
-) {
+    moves: &mut impl MoveRecorder,
+) -> Result<(), Underflow> {
     let num_topics = counts.num_topics;
     let vocab_size = counts.word_topic.len() / num_topics;
     let v_eta = vocab_size as f64 * eta;
@@ -77,8 +102,10 @@ pub(crate) fn sweep(
             v_eta,
             rng,
             buffers,
-        );
+            moves,
+        )?;
     }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -93,7 +120,8 @@ fn sweep_document(
     v_eta: f64,
     rng: &mut Xoshiro256PlusPlus,
     buffers: &mut SweepBuffers,
-) {
+    moves: &mut impl MoveRecorder,
+) -> Result<(), Underflow> {
     let num_topics = counts.num_topics;
     let SweepBuffers {
         inverse_denominators,
@@ -114,8 +142,14 @@ fn sweep_document(
         let row_start = word as usize * num_topics;
         let word_row = &mut counts.word_topic[row_start..row_start + num_topics];
 
-        // Remove the token from every count.
+        // Remove the token from every count. Only a partition whose counts were brought up to
+        // date with the wrong changes can hold a zero here.
         let old = *topic as usize;
+        if word_row[old] == 0 || counts.topic_totals[old] == 0 {
+            return Err(Underflow {
+                cell: (row_start + old) as u32,
+            });
+        }
         doc_row[old] -= 1;
         word_row[old] -= 1;
         counts.topic_totals[old] -= 1;
@@ -123,6 +157,10 @@ fn sweep_document(
         doc_factors[old] = (f64::from(doc_row[old]) + alpha[old]) * inverse_denominators[old];
 
         let new = draw_topic(doc_factors, word_row, eta, weights, block_sums, rng);
+
+        if new != old {
+            moves.moved(word, old, new);
+        }
 
         // Add the token back under its new topic.
         *topic = new as u16;
@@ -132,6 +170,7 @@ fn sweep_document(
         inverse_denominators[new] = 1.0 / (f64::from(counts.topic_totals[new]) + v_eta);
         doc_factors[new] = (f64::from(doc_row[new]) + alpha[new]) * inverse_denominators[new];
     }
+    Ok(())
 }
 
 /// Topics per block of the two-level search in [`draw_topic`].

@@ -66,8 +66,12 @@ impl DatePattern {
                 ));
             }
         }
-        let regex = Regex::new(&regex).map_err(|error| format!("invalid date pattern {pattern:?}: {error}"))?;
-        Ok(Self { source: pattern.to_owned(), regex })
+        let regex = Regex::new(&regex)
+            .map_err(|error| format!("invalid date pattern {pattern:?}: {error}"))?;
+        Ok(Self {
+            source: pattern.to_owned(),
+            regex,
+        })
     }
 
     /// Returns the pattern as the user wrote it.
@@ -82,7 +86,11 @@ impl DatePattern {
         let month = &captures["month"];
         let day = &captures["day"];
         let text = format!("{year}-{month}-{day}");
-        if is_valid_date(year.parse().unwrap_or(0), month.parse().unwrap_or(0), day.parse().unwrap_or(0)) {
+        if is_valid_date(
+            year.parse().unwrap_or(0),
+            month.parse().unwrap_or(0),
+            day.parse().unwrap_or(0),
+        ) {
             Ok(text)
         } else {
             Err(DateProblem::Impossible(text))
@@ -106,7 +114,8 @@ pub fn parse_date_field(value: &str) -> Result<String, DateProblem> {
     }
     let date_part = value.split(['T', ' ']).next().unwrap_or(value);
     let parts: Vec<&str> = date_part.split('-').collect();
-    let numeric = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    let numeric =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
     let impossible = || DateProblem::Impossible(value.to_owned());
     match parts.as_slice() {
         [year] if numeric(year, 4) => Ok((*year).to_owned()),
@@ -119,7 +128,11 @@ pub fn parse_date_field(value: &str) -> Result<String, DateProblem> {
             }
         }
         [year, month, day] if numeric(year, 4) && numeric(month, 2) && numeric(day, 2) => {
-            if is_valid_date(year.parse().unwrap_or(0), month.parse().unwrap_or(0), day.parse().unwrap_or(0)) {
+            if is_valid_date(
+                year.parse().unwrap_or(0),
+                month.parse().unwrap_or(0),
+                day.parse().unwrap_or(0),
+            ) {
                 Ok(format!("{year}-{month}-{day}"))
             } else {
                 Err(impossible())
@@ -137,15 +150,27 @@ mod tests {
     fn default_pattern_finds_iso_date_anywhere() {
         let pattern = DatePattern::new(DEFAULT_DATE_PATTERN).unwrap();
         assert_eq!(pattern.find("1903-06-13_ed-1.txt"), Ok("1903-06-13".into()));
-        assert_eq!(pattern.find("2012271201_1903-06-13_ed-1_seq-1_ocr.txt"), Ok("1903-06-13".into()));
-        assert_eq!(pattern.find("speech_1945-04-16.txt"), Ok("1945-04-16".into()));
+        assert_eq!(
+            pattern.find("2012271201_1903-06-13_ed-1_seq-1_ocr.txt"),
+            Ok("1903-06-13".into())
+        );
+        assert_eq!(
+            pattern.find("speech_1945-04-16.txt"),
+            Ok("1945-04-16".into())
+        );
     }
 
     #[test]
     fn impossible_and_missing_dates() {
         let pattern = DatePattern::new(DEFAULT_DATE_PATTERN).unwrap();
-        assert_eq!(pattern.find("2023-02-30.txt"), Err(DateProblem::Impossible("2023-02-30".into())));
-        assert_eq!(pattern.find("2023-13-01.txt"), Err(DateProblem::Impossible("2023-13-01".into())));
+        assert_eq!(
+            pattern.find("2023-02-30.txt"),
+            Err(DateProblem::Impossible("2023-02-30".into()))
+        );
+        assert_eq!(
+            pattern.find("2023-13-01.txt"),
+            Err(DateProblem::Impossible("2023-13-01".into()))
+        );
         assert_eq!(pattern.find("notes.txt"), Err(DateProblem::Missing));
         assert_eq!(pattern.find("2024-02-29.txt"), Ok("2024-02-29".into()));
     }
@@ -160,7 +185,10 @@ mod tests {
     #[test]
     fn custom_pattern_with_day_first() {
         let pattern = DatePattern::new("%d.%m.%Y").unwrap();
-        assert_eq!(pattern.find("brief 13.06.1903.txt"), Ok("1903-06-13".into()));
+        assert_eq!(
+            pattern.find("brief 13.06.1903.txt"),
+            Ok("1903-06-13".into())
+        );
     }
 
     #[test]
@@ -175,9 +203,18 @@ mod tests {
     fn date_fields_accept_partial_dates() {
         assert_eq!(parse_date_field("1970"), Ok("1970".into()));
         assert_eq!(parse_date_field("1970-05"), Ok("1970-05".into()));
-        assert_eq!(parse_date_field("1970-05-21T10:00:00Z"), Ok("1970-05-21".into()));
-        assert_eq!(parse_date_field("2023-02-30"), Err(DateProblem::Impossible("2023-02-30".into())));
-        assert_eq!(parse_date_field("May 1970"), Err(DateProblem::Impossible("May 1970".into())));
+        assert_eq!(
+            parse_date_field("1970-05-21T10:00:00Z"),
+            Ok("1970-05-21".into())
+        );
+        assert_eq!(
+            parse_date_field("2023-02-30"),
+            Err(DateProblem::Impossible("2023-02-30".into()))
+        );
+        assert_eq!(
+            parse_date_field("May 1970"),
+            Err(DateProblem::Impossible("May 1970".into()))
+        );
         assert_eq!(parse_date_field(" "), Err(DateProblem::Missing));
     }
 }

@@ -14,7 +14,10 @@ pub(super) struct RawFile {
 }
 
 fn skip(report: &mut IngestReport, item: impl Into<String>, reason: impl Into<String>) {
-    report.skipped.push(Skipped { item: item.into(), reason: reason.into() });
+    report.skipped.push(Skipped {
+        item: item.into(),
+        reason: reason.into(),
+    });
 }
 
 fn is_hidden(relative_path: &str) -> bool {
@@ -38,7 +41,10 @@ pub(super) fn read_folder(
     for relative_path in paths {
         let full_path = root.join(&relative_path);
         match read_limited(&full_path, options.max_file_bytes) {
-            Ok(bytes) => files.push(RawFile { relative_path, bytes }),
+            Ok(bytes) => files.push(RawFile {
+                relative_path,
+                bytes,
+            }),
             Err(reason) => skip(report, relative_path, reason),
         }
     }
@@ -51,9 +57,15 @@ fn collect_paths(
     paths: &mut Vec<String>,
     report: &mut IngestReport,
 ) -> Result<(), IngestError> {
-    let entries = fs::read_dir(dir).map_err(|source| IngestError::Io { path: dir.to_path_buf(), source })?;
+    let entries = fs::read_dir(dir).map_err(|source| IngestError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|source| IngestError::Io { path: dir.to_path_buf(), source })?;
+        let entry = entry.map_err(|source| IngestError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = entry.path();
         let relative = path
             .strip_prefix(root)
@@ -101,9 +113,15 @@ pub(super) fn read_single(
     options: &IngestOptions,
     report: &mut IngestReport,
 ) -> Result<Vec<RawFile>, IngestError> {
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match read_limited(path, options.max_file_bytes) {
-        Ok(bytes) => Ok(vec![RawFile { relative_path: name, bytes }]),
+        Ok(bytes) => Ok(vec![RawFile {
+            relative_path: name,
+            bytes,
+        }]),
         Err(reason) => {
             skip(report, name, reason);
             Ok(Vec::new())
@@ -119,7 +137,10 @@ pub(super) fn read_zip(
     options: &IngestOptions,
     report: &mut IngestReport,
 ) -> Result<Vec<RawFile>, IngestError> {
-    let file = fs::File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let file = fs::File::open(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut archive = zip::ZipArchive::new(file).map_err(|error| IngestError::CorruptZip {
         path: path.to_path_buf(),
         cause: error.to_string(),
@@ -130,7 +151,11 @@ pub(super) fn read_zip(
         let mut entry = match archive.by_index(index) {
             Ok(entry) => entry,
             Err(error) => {
-                skip(report, format!("entry #{index}"), format!("unreadable zip entry: {error}"));
+                skip(
+                    report,
+                    format!("entry #{index}"),
+                    format!("unreadable zip entry: {error}"),
+                );
                 continue;
             }
         };
@@ -139,7 +164,11 @@ pub(super) fn read_zip(
             continue;
         }
         let Some(safe_path) = entry.enclosed_name() else {
-            skip(report, raw_name, "unsafe path in zip (it leaves the archive); not extracted");
+            skip(
+                report,
+                raw_name,
+                "unsafe path in zip (it leaves the archive); not extracted",
+            );
             continue;
         };
         if entry.is_symlink() {
@@ -147,7 +176,14 @@ pub(super) fn read_zip(
             continue;
         }
         if entry.size() > options.max_file_bytes {
-            skip(report, raw_name, format!("larger than the {}-byte limit per file", options.max_file_bytes));
+            skip(
+                report,
+                raw_name,
+                format!(
+                    "larger than the {}-byte limit per file",
+                    options.max_file_bytes
+                ),
+            );
             continue;
         }
         let relative_path = safe_path
@@ -159,14 +195,22 @@ pub(super) fn read_zip(
             .collect::<Vec<_>>()
             .join("/");
         let mut bytes = Vec::new();
-        let read = (&mut entry).take(options.max_file_bytes + 1).read_to_end(&mut bytes);
+        let read = (&mut entry)
+            .take(options.max_file_bytes + 1)
+            .read_to_end(&mut bytes);
         match read {
             Ok(_) if bytes.len() as u64 > options.max_file_bytes => skip(
                 report,
                 raw_name,
-                format!("larger than the {}-byte limit per file", options.max_file_bytes),
+                format!(
+                    "larger than the {}-byte limit per file",
+                    options.max_file_bytes
+                ),
             ),
-            Ok(_) => files.push(RawFile { relative_path, bytes }),
+            Ok(_) => files.push(RawFile {
+                relative_path,
+                bytes,
+            }),
             Err(error) => skip(report, raw_name, format!("unreadable zip entry: {error}")),
         }
     }
@@ -177,11 +221,19 @@ pub(super) fn read_zip(
 }
 
 fn strip_common_top_folder(files: &mut [RawFile]) {
-    let visible: Vec<&RawFile> = files.iter().filter(|file| !is_hidden(&file.relative_path)).collect();
+    let visible: Vec<&RawFile> = files
+        .iter()
+        .filter(|file| !is_hidden(&file.relative_path))
+        .collect();
     let Some(first) = visible.first() else { return };
-    let Some((top, _)) = first.relative_path.split_once('/') else { return };
+    let Some((top, _)) = first.relative_path.split_once('/') else {
+        return;
+    };
     let prefix = format!("{top}/");
-    if visible.iter().all(|file| file.relative_path.starts_with(&prefix)) {
+    if visible
+        .iter()
+        .all(|file| file.relative_path.starts_with(&prefix))
+    {
         for file in files.iter_mut() {
             if let Some(rest) = file.relative_path.strip_prefix(&prefix) {
                 file.relative_path = rest.to_owned();
@@ -198,7 +250,11 @@ pub(super) fn text_documents(
     report: &mut IngestReport,
 ) -> Vec<NewDocument> {
     let mut documents = Vec::with_capacity(files.len());
-    for RawFile { relative_path, bytes } in files {
+    for RawFile {
+        relative_path,
+        bytes,
+    } in files
+    {
         if is_hidden(&relative_path) {
             skip(report, relative_path, "hidden or system file");
             continue;
@@ -211,11 +267,18 @@ pub(super) fn text_documents(
             Ok(text) => text,
             Err(error) => {
                 let offset = error.utf8_error().valid_up_to();
-                skip(report, relative_path, format!("not UTF-8 (first invalid byte at offset {offset})"));
+                skip(
+                    report,
+                    relative_path,
+                    format!("not UTF-8 (first invalid byte at offset {offset})"),
+                );
                 continue;
             }
         };
-        let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text);
 
         let (collection, file_name) = match relative_path.rsplit_once('/') {
             Some((folder, name)) => (Some(folder.to_owned()), name.to_owned()),

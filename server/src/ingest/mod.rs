@@ -57,7 +57,8 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
-            date_pattern: DatePattern::new(dates::DEFAULT_DATE_PATTERN).expect("the default pattern is valid"),
+            date_pattern: DatePattern::new(dates::DEFAULT_DATE_PATTERN)
+                .expect("the default pattern is valid"),
             fields: FieldNames::default(),
             max_file_bytes: 256 * 1024 * 1024,
         }
@@ -119,13 +120,24 @@ pub enum IngestError {
     CorruptZip { path: PathBuf, cause: String },
     /// The input could not be read.
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A CSV or JSONL file is not valid UTF-8.
-    #[error("{path} is not valid UTF-8 (first invalid byte at offset {offset}): convert it to UTF-8 and retry")]
+    #[error(
+        "{path} is not valid UTF-8 (first invalid byte at offset {offset}): convert it to UTF-8 and retry"
+    )]
     NotUtf8 { path: PathBuf, offset: usize },
     /// A CSV file has no column with the text field's name.
-    #[error("{path} has no text column {column:?} (columns: {available}): name the text column with --text-field")]
-    MissingTextColumn { path: PathBuf, column: String, available: String },
+    #[error(
+        "{path} has no text column {column:?} (columns: {available}): name the text column with --text-field"
+    )]
+    MissingTextColumn {
+        path: PathBuf,
+        column: String,
+        available: String,
+    },
     /// A CSV file could not be parsed at all.
     #[error("invalid CSV {path}: {cause}")]
     InvalidCsv { path: PathBuf, cause: String },
@@ -149,7 +161,9 @@ pub async fn ingest(
     options: &IngestOptions,
     replace: bool,
 ) -> Result<(IngestReport, CorpusInfo), IngestError> {
-    let name_is_valid = !name.trim().is_empty() && name.chars().count() <= 200 && !name.chars().any(char::is_control);
+    let name_is_valid = !name.trim().is_empty()
+        && name.chars().count() <= 200
+        && !name.chars().any(char::is_control);
     if !name_is_valid {
         return Err(IngestError::InvalidCorpusName(name.to_owned()));
     }
@@ -159,9 +173,10 @@ pub async fn ingest(
 
     let path_owned = path.to_path_buf();
     let options_owned = options.clone();
-    let (documents, mut report) = tokio::task::spawn_blocking(move || read_input(&path_owned, &options_owned))
-        .await
-        .expect("the ingest reader does not panic")?;
+    let (documents, mut report) =
+        tokio::task::spawn_blocking(move || read_input(&path_owned, &options_owned))
+            .await
+            .expect("the ingest reader does not panic")?;
 
     report.corpus = name.to_owned();
     report.source = path.display().to_string();
@@ -174,7 +189,10 @@ pub async fn ingest(
 }
 
 /// Reads and checks the input without storing it.
-pub fn read_input(path: &Path, options: &IngestOptions) -> Result<(Vec<NewDocument>, IngestReport), IngestError> {
+pub fn read_input(
+    path: &Path,
+    options: &IngestOptions,
+) -> Result<(Vec<NewDocument>, IngestReport), IngestError> {
     if !path.exists() {
         return Err(IngestError::NotFound(path.to_path_buf()));
     }
@@ -206,12 +224,18 @@ pub fn read_input(path: &Path, options: &IngestOptions) -> Result<(Vec<NewDocume
 
     let documents = drop_empty_and_duplicates(candidates, &mut report);
     if documents.is_empty() {
-        return Err(IngestError::Empty { path: path.to_path_buf(), detail: empty_detail(&report) });
+        return Err(IngestError::Empty {
+            path: path.to_path_buf(),
+            detail: empty_detail(&report),
+        });
     }
     Ok((documents, report))
 }
 
-fn drop_empty_and_duplicates(candidates: Vec<NewDocument>, report: &mut IngestReport) -> Vec<NewDocument> {
+fn drop_empty_and_duplicates(
+    candidates: Vec<NewDocument>,
+    report: &mut IngestReport,
+) -> Vec<NewDocument> {
     let mut by_text: HashMap<[u8; 32], String> = HashMap::new();
     let mut by_id: HashMap<String, ()> = HashMap::new();
     let mut documents = Vec::with_capacity(candidates.len());
@@ -248,7 +272,10 @@ fn drop_empty_and_duplicates(candidates: Vec<NewDocument>, report: &mut IngestRe
 fn empty_detail(report: &IngestReport) -> String {
     let mut parts = Vec::new();
     if !report.empty_documents.is_empty() {
-        parts.push(format!("{} empty document(s)", report.empty_documents.len()));
+        parts.push(format!(
+            "{} empty document(s)",
+            report.empty_documents.len()
+        ));
     }
     if !report.duplicates.is_empty() {
         parts.push(format!("{} duplicate(s)", report.duplicates.len()));
@@ -260,7 +287,11 @@ fn empty_detail(report: &IngestReport) -> String {
             .take(3)
             .map(|skipped| format!("{} ({})", skipped.item, skipped.reason))
             .collect();
-        parts.push(format!("{} item(s) skipped, such as {}", report.skipped.len(), examples.join(", ")));
+        parts.push(format!(
+            "{} item(s) skipped, such as {}",
+            report.skipped.len(),
+            examples.join(", ")
+        ));
     }
     if parts.is_empty() {
         "the input holds no .txt files, rows or lines".into()
@@ -275,5 +306,9 @@ fn note_date_problem(report: &mut IngestReport, doc_id: &str, problem: DateProbl
         DateProblem::Missing => ("missing", None),
         DateProblem::Impossible(value) => ("impossible", Some(value)),
     };
-    report.date_issues.push(DateIssue { doc_id: doc_id.to_owned(), problem, value });
+    report.date_issues.push(DateIssue {
+        doc_id: doc_id.to_owned(),
+        problem,
+        value,
+    });
 }

@@ -7,12 +7,18 @@ use super::{IngestError, IngestOptions, IngestReport, Skipped, note_date_problem
 use crate::store::NewDocument;
 
 fn read_utf8(path: &Path) -> Result<String, IngestError> {
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let text = String::from_utf8(bytes).map_err(|error| IngestError::NotUtf8 {
         path: path.to_path_buf(),
         offset: error.utf8_error().valid_up_to(),
     })?;
-    Ok(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text))
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text))
 }
 
 /// Fills the optional metadata of a document from field values.
@@ -41,10 +47,15 @@ pub(super) fn read_csv(
     report: &mut IngestReport,
 ) -> Result<Vec<NewDocument>, IngestError> {
     let content = read_utf8(path)?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(content.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(content.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|error| IngestError::InvalidCsv { path: path.to_path_buf(), cause: error.to_string() })?
+        .map_err(|error| IngestError::InvalidCsv {
+            path: path.to_path_buf(),
+            cause: error.to_string(),
+        })?
         .clone();
     let column = |name: &str| headers.iter().position(|header| header.trim() == name);
     let fields = &options.fields;
@@ -52,11 +63,19 @@ pub(super) fn read_csv(
         return Err(IngestError::MissingTextColumn {
             path: path.to_path_buf(),
             column: fields.text.clone(),
-            available: headers.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "),
+            available: headers
+                .iter()
+                .map(|h| format!("{h:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     };
-    let (id_column, date_column, title_column, collection_column) =
-        (column(&fields.id), column(&fields.date), column(&fields.title), column(&fields.collection));
+    let (id_column, date_column, title_column, collection_column) = (
+        column(&fields.id),
+        column(&fields.date),
+        column(&fields.title),
+        column(&fields.collection),
+    );
 
     let mut documents = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -64,7 +83,10 @@ pub(super) fn read_csv(
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                report.skipped.push(Skipped { item: format!("row {row_number}"), reason: format!("invalid CSV: {error}") });
+                report.skipped.push(Skipped {
+                    item: format!("row {row_number}"),
+                    reason: format!("invalid CSV: {error}"),
+                });
                 continue;
             }
         };
@@ -120,17 +142,26 @@ pub(super) fn read_jsonl(
         let object = match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {
-                report.skipped.push(Skipped { item, reason: "not a JSON object".into() });
+                report.skipped.push(Skipped {
+                    item,
+                    reason: "not a JSON object".into(),
+                });
                 continue;
             }
             Err(error) => {
-                report.skipped.push(Skipped { item, reason: format!("invalid JSON: {error}") });
+                report.skipped.push(Skipped {
+                    item,
+                    reason: format!("invalid JSON: {error}"),
+                });
                 continue;
             }
         };
         lines_with_objects += 1;
         let Some(serde_json::Value::String(text)) = object.get(&fields.text) else {
-            report.skipped.push(Skipped { item, reason: format!("no string field {:?}", fields.text) });
+            report.skipped.push(Skipped {
+                item,
+                reason: format!("no string field {:?}", fields.text),
+            });
             continue;
         };
         let doc_id = scalar_text(object.get(&fields.id))

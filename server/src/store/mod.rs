@@ -111,7 +111,9 @@ pub enum StoreError {
     #[error("corpus {0:?} not found: `topica corpora` lists the stored corpora")]
     CorpusNotFound(String),
     /// No tokens were stored for this pipeline.
-    #[error("corpus {corpus:?} has no preprocessed tokens for pipeline {pipeline_id}: run `topica preprocess --corpus {corpus}` first")]
+    #[error(
+        "corpus {corpus:?} has no preprocessed tokens for pipeline {pipeline_id}: run `topica preprocess --corpus {corpus}` first"
+    )]
     PipelineNotFound { corpus: String, pipeline_id: String },
     /// The corpus has never been preprocessed.
     #[error("corpus {0:?} has not been preprocessed: run `topica preprocess --corpus {0}` first")]
@@ -132,11 +134,19 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// A document is larger than `MAX_DOCUMENT_BYTES`.
-    #[error("document {doc_id:?} is {size_bytes} bytes, over the maximum of {max_bytes} bytes per document: split it into smaller documents")]
-    DocumentTooLarge { doc_id: String, size_bytes: u64, max_bytes: u64 },
+    #[error(
+        "document {doc_id:?} is {size_bytes} bytes, over the maximum of {max_bytes} bytes per document: split it into smaller documents"
+    )]
+    DocumentTooLarge {
+        doc_id: String,
+        size_bytes: u64,
+        max_bytes: u64,
+    },
     /// Another process replaced or deleted the corpus while this operation ran, or collected
     /// this operation's staged data after it stalled.
-    #[error("another process changed corpus {corpus:?} while this command tried to {operation}: run the command again")]
+    #[error(
+        "another process changed corpus {corpus:?} while this command tried to {operation}: run the command again"
+    )]
     ConcurrentChange { corpus: String, operation: String },
     /// The MongoDB connection string could not be parsed. The driver's error is part of the
     /// message and not a `source`, so that error chains print it once.
@@ -194,7 +204,11 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Returns the token lists stored for a pipeline, in position order.
-    async fn tokens(&self, name: &str, pipeline_id: &str) -> Result<Vec<DocumentTokens>, StoreError>;
+    async fn tokens(
+        &self,
+        name: &str,
+        pipeline_id: &str,
+    ) -> Result<Vec<DocumentTokens>, StoreError>;
 
     /// Returns the pipelines run on a corpus, newest first.
     async fn pipelines(&self, name: &str) -> Result<Vec<PipelineRecord>, StoreError>;
@@ -203,11 +217,18 @@ pub trait Store: Send + Sync {
 /// Rejects the first document larger than `MAX_DOCUMENT_BYTES`.
 pub(crate) fn check_document_sizes(documents: &[NewDocument]) -> Result<(), StoreError> {
     for document in documents {
-        let metadata = [&document.collection, &document.date, &document.title, &document.file_name];
+        let metadata = [
+            &document.collection,
+            &document.date,
+            &document.title,
+            &document.file_name,
+        ];
         let size_bytes = (document.doc_id.len()
             + document.text.len()
-            + metadata.iter().map(|field| field.as_deref().map_or(0, str::len)).sum::<usize>())
-            as u64;
+            + metadata
+                .iter()
+                .map(|field| field.as_deref().map_or(0, str::len))
+                .sum::<usize>()) as u64;
         if size_bytes > MAX_DOCUMENT_BYTES {
             return Err(StoreError::DocumentTooLarge {
                 doc_id: document.doc_id.clone(),
@@ -232,9 +253,16 @@ pub(crate) fn corpus_version(documents: &[NewDocument]) -> String {
 }
 
 /// Checks that `tokens` holds one entry per document, in position order.
-pub(crate) fn check_token_positions(name: &str, tokens: &[DocumentTokens], document_count: i64) -> Result<(), StoreError> {
+pub(crate) fn check_token_positions(
+    name: &str,
+    tokens: &[DocumentTokens],
+    document_count: i64,
+) -> Result<(), StoreError> {
     let positions_match = tokens.len() as i64 == document_count
-        && tokens.iter().enumerate().all(|(index, entry)| entry.position == index as u64);
+        && tokens
+            .iter()
+            .enumerate()
+            .all(|(index, entry)| entry.position == index as u64);
     if positions_match {
         return Ok(());
     }

@@ -32,11 +32,12 @@ use mongodb::{Client, Collection, Database, IndexModel};
 use serde::de::DeserializeOwned;
 
 use self::records::{
-    CorpusRecord, DictionaryChunk, DocumentIdRecord, DocumentRecord, PipelineEntry, StagingKind, StagingEntry,
-    TokenRecord,
+    CorpusRecord, DictionaryChunk, DocumentIdRecord, DocumentRecord, PipelineEntry, StagingEntry,
+    StagingKind, TokenRecord,
 };
 use super::{
-    CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError, check_document_sizes, check_token_positions,
+    CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError,
+    check_document_sizes, check_token_positions,
 };
 
 /// Database used when neither the caller nor the URI names one.
@@ -84,18 +85,34 @@ impl MongoStore {
     /// `serverSelectionTimeoutMS` or `connectTimeoutMS`. After a lost connection the driver
     /// reconnects by itself on the next operation.
     pub async fn connect(uri: &str, database: Option<&str>) -> Result<Self, StoreError> {
-        let mut options = ClientOptions::parse(uri).await.map_err(|error| StoreError::InvalidMongoUri(Box::new(error)))?;
-        options.app_name.get_or_insert_with(|| String::from("topica"));
-        options.server_selection_timeout.get_or_insert(DEFAULT_TIMEOUT);
+        let mut options = ClientOptions::parse(uri)
+            .await
+            .map_err(|error| StoreError::InvalidMongoUri(Box::new(error)))?;
+        options
+            .app_name
+            .get_or_insert_with(|| String::from("topica"));
+        options
+            .server_selection_timeout
+            .get_or_insert(DEFAULT_TIMEOUT);
         options.connect_timeout.get_or_insert(DEFAULT_TIMEOUT);
-        let server = options.hosts.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let server = options
+            .hosts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let database_name = database
             .map(str::to_owned)
             .or_else(|| options.default_database.clone())
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
 
-        let client = Client::with_options(options).map_err(|error| StoreError::InvalidMongoUri(Box::new(error)))?;
-        let store = Self { database: client.database(&database_name), server, staging_lease: DEFAULT_STAGING_LEASE };
+        let client = Client::with_options(options)
+            .map_err(|error| StoreError::InvalidMongoUri(Box::new(error)))?;
+        let store = Self {
+            database: client.database(&database_name),
+            server,
+            staging_lease: DEFAULT_STAGING_LEASE,
+        };
         store
             .database
             .run_command(doc! { "ping": 1 })
@@ -115,11 +132,17 @@ impl MongoStore {
 
     async fn create_indexes(&self) -> Result<(), StoreError> {
         let unique = |keys: BsonDocument| {
-            IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).build()).build()
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().unique(true).build())
+                .build()
         };
         let operation = "create indexes";
         self.document_records()
-            .create_indexes([unique(doc! { "corpus_id": 1, "position": 1 }), unique(doc! { "corpus_id": 1, "doc_id": 1 })])
+            .create_indexes([
+                unique(doc! { "corpus_id": 1, "position": 1 }),
+                unique(doc! { "corpus_id": 1, "doc_id": 1 }),
+            ])
             .await
             .map_err(|error| self.error(operation, error))?;
         self.pipeline_entries()
@@ -168,13 +191,23 @@ impl MongoStore {
         let operation = operation.into();
         let connection_failed = matches!(
             *cause.kind,
-            ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } | ErrorKind::ServerSelection { .. }
+            ErrorKind::Io(_)
+                | ErrorKind::ConnectionPoolCleared { .. }
+                | ErrorKind::ServerSelection { .. }
         );
         let cause = Box::new(cause);
         if connection_failed {
-            StoreError::MongoUnavailable { server, operation, cause }
+            StoreError::MongoUnavailable {
+                server,
+                operation,
+                cause,
+            }
         } else {
-            StoreError::Mongo { server, operation, cause }
+            StoreError::Mongo {
+                server,
+                operation,
+                cause,
+            }
         }
     }
 
@@ -198,14 +231,22 @@ impl MongoStore {
             .map_err(|error| self.error(operation, error))
     }
 
-    async fn find_corpus(&self, name: &str, operation: &str) -> Result<Option<CorpusRecord>, StoreError> {
+    async fn find_corpus(
+        &self,
+        name: &str,
+        operation: &str,
+    ) -> Result<Option<CorpusRecord>, StoreError> {
         self.corpus_records()
             .find_one(doc! { "_id": name })
             .await
             .map_err(|error| self.error(operation, error))
     }
 
-    async fn require_corpus(&self, name: &str, operation: &str) -> Result<CorpusRecord, StoreError> {
+    async fn require_corpus(
+        &self,
+        name: &str,
+        operation: &str,
+    ) -> Result<CorpusRecord, StoreError> {
         self.find_corpus(name, operation)
             .await?
             .ok_or_else(|| StoreError::CorpusNotFound(name.to_owned()))
@@ -224,17 +265,25 @@ impl MongoStore {
             let batch: Vec<DocumentRecord> = remaining
                 .by_ref()
                 .take(BATCH_SIZE)
-                .map(|(position, document)| DocumentRecord::new(record.corpus_id, position, document))
+                .map(|(position, document)| {
+                    DocumentRecord::new(record.corpus_id, position, document)
+                })
                 .collect();
             // The unique index on (corpus_id, doc_id) finds duplicate ids, possibly after earlier
             // batches were written. `end_staging` then discards the staged generation.
-            self.document_records().insert_many(&batch).await.map_err(|error| {
-                match duplicate_key_index(&error).and_then(|index| batch.get(index)) {
-                    Some(duplicate) => StoreError::DuplicateDocumentId(duplicate.doc_id.clone()),
-                    None => self.error(operation, error),
-                }
-            })?;
-            self.renew_staging(record.corpus_id, &record.name, operation).await?;
+            self.document_records()
+                .insert_many(&batch)
+                .await
+                .map_err(|error| {
+                    match duplicate_key_index(&error).and_then(|index| batch.get(index)) {
+                        Some(duplicate) => {
+                            StoreError::DuplicateDocumentId(duplicate.doc_id.clone())
+                        }
+                        None => self.error(operation, error),
+                    }
+                })?;
+            self.renew_staging(record.corpus_id, &record.name, operation)
+                .await?;
         }
 
         let stored = self
@@ -243,7 +292,10 @@ impl MongoStore {
             .await
             .map_err(|error| self.error(operation, error))?;
         if stored != record.document_count as u64 {
-            return Err(StoreError::ConcurrentChange { corpus: record.name.clone(), operation: operation.to_owned() });
+            return Err(StoreError::ConcurrentChange {
+                corpus: record.name.clone(),
+                operation: operation.to_owned(),
+            });
         }
 
         if replace {
@@ -253,19 +305,25 @@ impl MongoStore {
                 .await
                 .map_err(|error| {
                     if is_duplicate_key(&error) {
-                        StoreError::ConcurrentChange { corpus: record.name.clone(), operation: operation.to_owned() }
+                        StoreError::ConcurrentChange {
+                            corpus: record.name.clone(),
+                            operation: operation.to_owned(),
+                        }
                     } else {
                         self.error(operation, error)
                     }
                 })?;
         } else {
-            self.corpus_records().insert_one(record).await.map_err(|error| {
-                if is_duplicate_key(&error) {
-                    StoreError::CorpusExists(record.name.clone())
-                } else {
-                    self.error(operation, error)
-                }
-            })?;
+            self.corpus_records()
+                .insert_one(record)
+                .await
+                .map_err(|error| {
+                    if is_duplicate_key(&error) {
+                        StoreError::CorpusExists(record.name.clone())
+                    } else {
+                        self.error(operation, error)
+                    }
+                })?;
         }
         tracing::debug!(corpus = %record.name, corpus_id = %record.corpus_id, "switched the corpus to a new generation");
         Ok(())
@@ -292,11 +350,17 @@ impl MongoStore {
             .map(|(part, bytes)| DictionaryChunk {
                 token_set_id,
                 part: part as i64,
-                bytes: Binary { subtype: BinarySubtype::Generic, bytes: bytes.to_vec() },
+                bytes: Binary {
+                    subtype: BinarySubtype::Generic,
+                    bytes: bytes.to_vec(),
+                },
             })
             .collect();
         for chunk in &chunks {
-            self.dictionary_chunks().insert_one(chunk).await.map_err(|error| self.error(operation, error))?;
+            self.dictionary_chunks()
+                .insert_one(chunk)
+                .await
+                .map_err(|error| self.error(operation, error))?;
         }
 
         let mut remaining = tokens.into_iter().zip(doc_ids).peekable();
@@ -304,13 +368,22 @@ impl MongoStore {
             let batch: Vec<TokenRecord> = remaining
                 .by_ref()
                 .take(BATCH_SIZE)
-                .map(|(entry, doc_id)| TokenRecord { token_set_id, position: entry.position as i64, doc_id, tokens: entry.tokens })
+                .map(|(entry, doc_id)| TokenRecord {
+                    token_set_id,
+                    position: entry.position as i64,
+                    doc_id,
+                    tokens: entry.tokens,
+                })
                 .collect();
             for record in &batch {
                 check_token_record_size(record)?;
             }
-            self.token_records().insert_many(&batch).await.map_err(|error| self.error(operation, error))?;
-            self.renew_staging(token_set_id, &corpus.name, operation).await?;
+            self.token_records()
+                .insert_many(&batch)
+                .await
+                .map_err(|error| self.error(operation, error))?;
+            self.renew_staging(token_set_id, &corpus.name, operation)
+                .await?;
         }
 
         let entry = PipelineEntry {
@@ -321,14 +394,21 @@ impl MongoStore {
             dictionary_chunks: chunks.len() as i64,
             created_at: pipeline.created_at.clone(),
         };
-        self.renew_staging(token_set_id, &corpus.name, operation).await?;
+        self.renew_staging(token_set_id, &corpus.name, operation)
+            .await?;
         self.pipeline_entries()
-            .replace_one(doc! { "corpus_id": corpus.corpus_id, "pipeline_id": &pipeline.pipeline_id }, &entry)
+            .replace_one(
+                doc! { "corpus_id": corpus.corpus_id, "pipeline_id": &pipeline.pipeline_id },
+                &entry,
+            )
             .upsert(true)
             .await
             .map_err(|error| {
                 if is_duplicate_key(&error) {
-                    StoreError::ConcurrentChange { corpus: corpus.name.clone(), operation: operation.to_owned() }
+                    StoreError::ConcurrentChange {
+                        corpus: corpus.name.clone(),
+                        operation: operation.to_owned(),
+                    }
                 } else {
                     self.error(operation, error)
                 }
@@ -337,13 +417,20 @@ impl MongoStore {
         // A corpus replaced or deleted meanwhile makes this entry garbage of a dead generation.
         let current = self.find_corpus(&corpus.name, operation).await?;
         if current.map(|record| record.corpus_id) != Some(corpus.corpus_id) {
-            return Err(StoreError::ConcurrentChange { corpus: corpus.name.clone(), operation: operation.to_owned() });
+            return Err(StoreError::ConcurrentChange {
+                corpus: corpus.name.clone(),
+                operation: operation.to_owned(),
+            });
         }
         Ok(())
     }
 
     /// Reads the ids of a generation's documents in position order.
-    async fn document_ids(&self, corpus: &CorpusRecord, operation: &str) -> Result<Vec<String>, StoreError> {
+    async fn document_ids(
+        &self,
+        corpus: &CorpusRecord,
+        operation: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let records: Vec<DocumentIdRecord> = self
             .document_records()
             .clone_with_type::<DocumentIdRecord>()
@@ -356,9 +443,15 @@ impl MongoStore {
             .await
             .map_err(|error| self.error(operation, error))?;
         let complete = records.len() as i64 == corpus.document_count
-            && records.iter().enumerate().all(|(index, record)| record.position == index as i64);
+            && records
+                .iter()
+                .enumerate()
+                .all(|(index, record)| record.position == index as i64);
         if !complete {
-            return Err(StoreError::ConcurrentChange { corpus: corpus.name.clone(), operation: operation.to_owned() });
+            return Err(StoreError::ConcurrentChange {
+                corpus: corpus.name.clone(),
+                operation: operation.to_owned(),
+            });
         }
         Ok(records.into_iter().map(|record| record.doc_id).collect())
     }
@@ -385,10 +478,16 @@ impl MongoStore {
                 return Ok(None);
             }
             let description = serde_json::from_str(&entry.description).map_err(|error| {
-                StoreError::Corrupt(format!("description of pipeline {}: {error}", entry.pipeline_id))
+                StoreError::Corrupt(format!(
+                    "description of pipeline {}: {error}",
+                    entry.pipeline_id
+                ))
             })?;
             let dictionary = serde_json::from_slice(&bytes).map_err(|error| {
-                StoreError::Corrupt(format!("dictionary of pipeline {}: {error}", entry.pipeline_id))
+                StoreError::Corrupt(format!(
+                    "dictionary of pipeline {}: {error}",
+                    entry.pipeline_id
+                ))
             })?;
             pipelines.push(PipelineRecord {
                 pipeline_id: entry.pipeline_id,
@@ -417,8 +516,11 @@ impl Store for MongoStore {
         }
 
         let record = CorpusRecord::new(name, source, ObjectId::new(), &documents);
-        self.begin_staging(record.corpus_id, StagingKind::Corpus, name, &operation).await?;
-        let written = self.write_generation(&record, documents, replace, &operation).await;
+        self.begin_staging(record.corpus_id, StagingKind::Corpus, name, &operation)
+            .await?;
+        let written = self
+            .write_generation(&record, documents, replace, &operation)
+            .await;
         self.end_staging(record.corpus_id).await;
         written?;
 
@@ -428,13 +530,20 @@ impl Store for MongoStore {
 
     async fn list_corpora(&self) -> Result<Vec<CorpusInfo>, StoreError> {
         let records = self
-            .find_all(&self.corpus_records(), doc! {}, doc! { "_id": 1 }, "list corpora")
+            .find_all(
+                &self.corpus_records(),
+                doc! {},
+                doc! { "_id": 1 },
+                "list corpora",
+            )
             .await?;
         records.iter().map(CorpusRecord::info).collect()
     }
 
     async fn corpus(&self, name: &str) -> Result<CorpusInfo, StoreError> {
-        self.require_corpus(name, &format!("read corpus {name:?}")).await?.info()
+        self.require_corpus(name, &format!("read corpus {name:?}"))
+            .await?
+            .info()
     }
 
     async fn delete_corpus(&self, name: &str) -> Result<bool, StoreError> {
@@ -457,12 +566,20 @@ impl Store for MongoStore {
             let corpus = self.require_corpus(name, &operation).await?;
             let filter = doc! { "corpus_id": corpus.corpus_id };
             let records = self
-                .find_all(&self.document_records(), filter, doc! { "position": 1 }, &operation)
+                .find_all(
+                    &self.document_records(),
+                    filter,
+                    doc! { "position": 1 },
+                    &operation,
+                )
                 .await?;
             // Fewer documents than the record lists means the corpus was replaced and garbage
             // collection deleted the generation while it was read: read the new one.
             if records.len() as i64 == corpus.document_count {
-                return records.into_iter().map(DocumentRecord::into_document).collect();
+                return records
+                    .into_iter()
+                    .map(DocumentRecord::into_document)
+                    .collect();
             }
         }
         Err(StoreError::Corrupt(format!(
@@ -476,7 +593,10 @@ impl Store for MongoStore {
         pipeline: &PipelineRecord,
         tokens: Vec<DocumentTokens>,
     ) -> Result<(), StoreError> {
-        let operation = format!("store the tokens of corpus {name:?} for pipeline {}", pipeline.pipeline_id);
+        let operation = format!(
+            "store the tokens of corpus {name:?} for pipeline {}",
+            pipeline.pipeline_id
+        );
         let corpus = self.require_corpus(name, &operation).await?;
         let document_count = corpus.document_count;
         check_token_positions(name, &tokens, document_count)?;
@@ -484,7 +604,8 @@ impl Store for MongoStore {
         let doc_ids = self.document_ids(&corpus, &operation).await?;
 
         let token_set_id = ObjectId::new();
-        self.begin_staging(token_set_id, StagingKind::TokenSet, name, &operation).await?;
+        self.begin_staging(token_set_id, StagingKind::TokenSet, name, &operation)
+            .await?;
         let written = self
             .write_token_set(&corpus, pipeline, token_set_id, tokens, doc_ids, &operation)
             .await;
@@ -495,7 +616,11 @@ impl Store for MongoStore {
         Ok(())
     }
 
-    async fn tokens(&self, name: &str, pipeline_id: &str) -> Result<Vec<DocumentTokens>, StoreError> {
+    async fn tokens(
+        &self,
+        name: &str,
+        pipeline_id: &str,
+    ) -> Result<Vec<DocumentTokens>, StoreError> {
         let operation = format!("read the tokens of corpus {name:?} for pipeline {pipeline_id}");
         for _ in 0..READ_ATTEMPTS {
             let corpus = self.require_corpus(name, &operation).await?;
@@ -510,11 +635,19 @@ impl Store for MongoStore {
                 })?;
             let filter = doc! { "token_set_id": entry.token_set_id };
             let records = self
-                .find_all(&self.token_records(), filter, doc! { "position": 1 }, &operation)
+                .find_all(
+                    &self.token_records(),
+                    filter,
+                    doc! { "position": 1 },
+                    &operation,
+                )
                 .await?;
             // As in `documents`: a replaced token set may be collected while it is read.
             if records.len() as i64 == corpus.document_count {
-                return records.into_iter().map(TokenRecord::into_document_tokens).collect();
+                return records
+                    .into_iter()
+                    .map(TokenRecord::into_document_tokens)
+                    .collect();
             }
         }
         Err(StoreError::Corrupt(format!(
@@ -534,7 +667,8 @@ impl Store for MongoStore {
                     &operation,
                 )
                 .await?;
-            let token_set_ids: Vec<ObjectId> = entries.iter().map(|entry| entry.token_set_id).collect();
+            let token_set_ids: Vec<ObjectId> =
+                entries.iter().map(|entry| entry.token_set_id).collect();
             let chunks = self
                 .find_all(
                     &self.dictionary_chunks(),
@@ -558,12 +692,20 @@ impl Store for MongoStore {
 fn check_token_record_size(record: &TokenRecord) -> Result<(), StoreError> {
     // Upper bound: an array element costs its text, a type byte, its decimal index with a NUL
     // (at most 11 bytes), a 4-byte length and a NUL. 256 bytes cover the other fields.
-    let upper_bound = 256 + record.doc_id.len() + record.tokens.iter().map(|token| token.len() + 17).sum::<usize>();
+    let upper_bound = 256
+        + record.doc_id.len()
+        + record
+            .tokens
+            .iter()
+            .map(|token| token.len() + 17)
+            .sum::<usize>();
     if upper_bound as u64 <= BSON_MAX_DOCUMENT_BYTES {
         return Ok(());
     }
     let size_bytes = mongodb::bson::to_vec(record)
-        .map_err(|error| StoreError::Corrupt(format!("tokens of document {}: {error}", record.doc_id)))?
+        .map_err(|error| {
+            StoreError::Corrupt(format!("tokens of document {}: {error}", record.doc_id))
+        })?
         .len() as u64;
     if size_bytes > BSON_MAX_DOCUMENT_BYTES {
         return Err(StoreError::DocumentTooLarge {
@@ -577,7 +719,9 @@ fn check_token_record_size(record: &TokenRecord) -> Result<(), StoreError> {
 
 fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
     match &*error.kind {
-        ErrorKind::Write(WriteFailure::WriteError(write_error)) => write_error.code == DUPLICATE_KEY,
+        ErrorKind::Write(WriteFailure::WriteError(write_error)) => {
+            write_error.code == DUPLICATE_KEY
+        }
         ErrorKind::Command(command_error) => command_error.code == DUPLICATE_KEY,
         ErrorKind::InsertMany(_) => duplicate_key_index(error).is_some(),
         _ => false,
@@ -628,12 +772,18 @@ mod tests {
     }
 
     fn documents(count: usize) -> Vec<NewDocument> {
-        (0..count).map(|index| NewDocument::new(format!("d{index}"), format!("text {index}"))).collect()
+        (0..count)
+            .map(|index| NewDocument::new(format!("d{index}"), format!("text {index}")))
+            .collect()
     }
 
     fn token_lists(count: usize) -> Vec<DocumentTokens> {
         (0..count)
-            .map(|index| DocumentTokens { position: index as u64, doc_id: format!("d{index}"), tokens: vec!["t".into()] })
+            .map(|index| DocumentTokens {
+                position: index as u64,
+                doc_id: format!("d{index}"),
+                tokens: vec!["t".into()],
+            })
             .collect()
     }
 
@@ -653,26 +803,55 @@ mod tests {
     #[tokio::test]
     async fn abandoned_write_is_collected_at_connect() {
         with_test_database(|store, uri| async move {
-            store.create_corpus("kept", "/in", documents(2), false).await.unwrap();
+            store
+                .create_corpus("kept", "/in", documents(2), false)
+                .await
+                .unwrap();
 
             // A write killed midway: its writer stopped renewing the staging entry an hour ago.
             let abandoned = ObjectId::new();
-            let an_hour_ago = DateTime::from_system_time(SystemTime::now() - Duration::from_secs(3600));
-            let entry = StagingEntry { id: abandoned, kind: StagingKind::Corpus, name: "kept".into(), updated_at: an_hour_ago };
+            let an_hour_ago =
+                DateTime::from_system_time(SystemTime::now() - Duration::from_secs(3600));
+            let entry = StagingEntry {
+                id: abandoned,
+                kind: StagingKind::Corpus,
+                name: "kept".into(),
+                updated_at: an_hour_ago,
+            };
             store.staging().insert_one(&entry).await.unwrap();
-            let half_written = DocumentRecord::new(abandoned, 0, NewDocument::new("x".into(), "half".into()));
-            store.document_records().insert_one(&half_written).await.unwrap();
+            let half_written =
+                DocumentRecord::new(abandoned, 0, NewDocument::new("x".into(), "half".into()));
+            store
+                .document_records()
+                .insert_one(&half_written)
+                .await
+                .unwrap();
 
             // A write still in progress.
             let in_progress = ObjectId::new();
-            store.begin_staging(in_progress, StagingKind::Corpus, "other", "test").await.unwrap();
-            let staged = DocumentRecord::new(in_progress, 0, NewDocument::new("y".into(), "staged".into()));
+            store
+                .begin_staging(in_progress, StagingKind::Corpus, "other", "test")
+                .await
+                .unwrap();
+            let staged = DocumentRecord::new(
+                in_progress,
+                0,
+                NewDocument::new("y".into(), "staged".into()),
+            );
             store.document_records().insert_one(&staged).await.unwrap();
 
-            let reconnected = MongoStore::connect(&uri, Some(store.database_name())).await.unwrap();
-            assert_eq!(count(store.document_records(), doc! { "corpus_id": abandoned }).await, 0);
+            let reconnected = MongoStore::connect(&uri, Some(store.database_name()))
+                .await
+                .unwrap();
+            assert_eq!(
+                count(store.document_records(), doc! { "corpus_id": abandoned }).await,
+                0
+            );
             assert_eq!(count(store.staging(), doc! { "_id": abandoned }).await, 0);
-            assert_eq!(count(store.document_records(), doc! { "corpus_id": in_progress }).await, 1);
+            assert_eq!(
+                count(store.document_records(), doc! { "corpus_id": in_progress }).await,
+                1
+            );
             assert_eq!(count(store.staging(), doc! { "_id": in_progress }).await, 1);
             assert_eq!(reconnected.documents("kept").await.unwrap().len(), 2);
         })
@@ -682,23 +861,49 @@ mod tests {
     #[tokio::test]
     async fn replaced_and_deleted_data_is_removed() {
         with_test_database(|store, _uri| async move {
-            store.create_corpus("c", "/in", documents(3), false).await.unwrap();
-            store.save_tokens("c", &pipeline(), token_lists(3)).await.unwrap();
-            store.save_tokens("c", &pipeline(), token_lists(3)).await.unwrap();
+            store
+                .create_corpus("c", "/in", documents(3), false)
+                .await
+                .unwrap();
+            store
+                .save_tokens("c", &pipeline(), token_lists(3))
+                .await
+                .unwrap();
+            store
+                .save_tokens("c", &pipeline(), token_lists(3))
+                .await
+                .unwrap();
             assert_eq!(count(store.token_records(), doc! {}).await, 3);
             assert_eq!(count(store.dictionary_chunks(), doc! {}).await, 1);
 
-            store.create_corpus("c", "/in", documents(2), true).await.unwrap();
+            store
+                .create_corpus("c", "/in", documents(2), true)
+                .await
+                .unwrap();
             assert_eq!(count(store.document_records(), doc! {}).await, 2);
             assert_eq!(count(store.pipeline_entries(), doc! {}).await, 0);
             assert_eq!(count(store.token_records(), doc! {}).await, 0);
             assert_eq!(count(store.dictionary_chunks(), doc! {}).await, 0);
             assert_eq!(count(store.staging(), doc! {}).await, 0);
 
-            store.save_tokens("c", &pipeline(), token_lists(2)).await.unwrap();
+            store
+                .save_tokens("c", &pipeline(), token_lists(2))
+                .await
+                .unwrap();
             assert!(store.delete_corpus("c").await.unwrap());
-            for collection in ["corpora", "documents", "pipelines", "tokens", "dictionary_chunks", "staging"] {
-                let remaining = count(store.database.collection::<BsonDocument>(collection), doc! {}).await;
+            for collection in [
+                "corpora",
+                "documents",
+                "pipelines",
+                "tokens",
+                "dictionary_chunks",
+                "staging",
+            ] {
+                let remaining = count(
+                    store.database.collection::<BsonDocument>(collection),
+                    doc! {},
+                )
+                .await;
                 assert_eq!(remaining, 0, "{collection}");
             }
         })

@@ -4,7 +4,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
@@ -233,19 +235,25 @@ impl Store for SqliteStore {
         for entry in &tokens {
             let json = serde_json::to_string(&entry.tokens)
                 .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            sqlx::query("INSERT INTO tokens (corpus_id, pipeline_id, position, tokens) VALUES (?, ?, ?, ?)")
-                .bind(corpus_id)
-                .bind(&pipeline.pipeline_id)
-                .bind(entry.position as i64)
-                .bind(json)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO tokens (corpus_id, pipeline_id, position, tokens) VALUES (?, ?, ?, ?)",
+            )
+            .bind(corpus_id)
+            .bind(&pipeline.pipeline_id)
+            .bind(entry.position as i64)
+            .bind(json)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    async fn tokens(&self, name: &str, pipeline_id: &str) -> Result<Vec<DocumentTokens>, StoreError> {
+    async fn tokens(
+        &self,
+        name: &str,
+        pipeline_id: &str,
+    ) -> Result<Vec<DocumentTokens>, StoreError> {
         let corpus_id = self.require_corpus_id(name).await?;
         let rows = sqlx::query(
             "SELECT t.position, d.doc_id, t.tokens FROM tokens t \
@@ -265,8 +273,12 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| {
                 let json: String = row.get("tokens");
-                let tokens = serde_json::from_str(&json)
-                    .map_err(|error| StoreError::Corrupt(format!("tokens of document {}: {error}", row.get::<String, _>("doc_id"))))?;
+                let tokens = serde_json::from_str(&json).map_err(|error| {
+                    StoreError::Corrupt(format!(
+                        "tokens of document {}: {error}",
+                        row.get::<String, _>("doc_id")
+                    ))
+                })?;
                 Ok(DocumentTokens {
                     position: row.get::<i64, _>("position") as u64,
                     doc_id: row.get("doc_id"),
@@ -314,7 +326,9 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("test.sqlite")).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("test.sqlite"))
+            .await
+            .unwrap();
         (dir, store)
     }
 
@@ -331,18 +345,29 @@ mod tests {
     async fn corpus_round_trip_keeps_metadata() {
         let (_dir, store) = store().await;
         let documents = vec![
-            document("b/1901-01-01.txt", "due parole", Some("b"), Some("1901-01-01")),
+            document(
+                "b/1901-01-01.txt",
+                "due parole",
+                Some("b"),
+                Some("1901-01-01"),
+            ),
             document("a/1899.txt", "three words here", Some("a"), Some("1899")),
             document("top.txt", "no collection", None, None),
         ];
-        let info = store.create_corpus("letters", "/in", documents.clone(), false).await.unwrap();
+        let info = store
+            .create_corpus("letters", "/in", documents.clone(), false)
+            .await
+            .unwrap();
         assert_eq!(info.document_count, 3);
         assert_eq!(info.collections, ["a", "b"]);
         assert_eq!(info.first_date.as_deref(), Some("1899"));
         assert_eq!(info.last_date.as_deref(), Some("1901-01-01"));
 
         let stored = store.documents("letters").await.unwrap();
-        let contents: Vec<NewDocument> = stored.iter().map(|document| document.content.clone()).collect();
+        let contents: Vec<NewDocument> = stored
+            .iter()
+            .map(|document| document.content.clone())
+            .collect();
         assert_eq!(contents, documents);
         assert_eq!(stored[2].position, 2);
         assert_eq!(stored[0].content.word_count, 2);
@@ -351,13 +376,27 @@ mod tests {
     #[tokio::test]
     async fn existing_corpus_is_replaced_only_on_request() {
         let (_dir, store) = store().await;
-        store.create_corpus("c", "/in", vec![document("1", "one", None, None)], false).await.unwrap();
-        let error = store.create_corpus("c", "/in", vec![document("2", "two", None, None)], false).await.unwrap_err();
+        store
+            .create_corpus("c", "/in", vec![document("1", "one", None, None)], false)
+            .await
+            .unwrap();
+        let error = store
+            .create_corpus("c", "/in", vec![document("2", "two", None, None)], false)
+            .await
+            .unwrap_err();
         assert!(matches!(error, StoreError::CorpusExists(_)), "{error}");
         assert_eq!(store.documents("c").await.unwrap()[0].content.doc_id, "1");
 
         let info = store
-            .create_corpus("c", "/in", vec![document("2", "two", None, None), document("3", "three", None, None)], true)
+            .create_corpus(
+                "c",
+                "/in",
+                vec![
+                    document("2", "two", None, None),
+                    document("3", "three", None, None),
+                ],
+                true,
+            )
             .await
             .unwrap();
         assert_eq!(info.document_count, 2);
@@ -367,9 +406,18 @@ mod tests {
     #[tokio::test]
     async fn duplicate_ids_store_nothing() {
         let (_dir, store) = store().await;
-        let documents = vec![document("same", "one", None, None), document("same", "two", None, None)];
-        let error = store.create_corpus("dup", "/in", documents, false).await.unwrap_err();
-        assert!(matches!(error, StoreError::DuplicateDocumentId(ref id) if id == "same"), "{error}");
+        let documents = vec![
+            document("same", "one", None, None),
+            document("same", "two", None, None),
+        ];
+        let error = store
+            .create_corpus("dup", "/in", documents, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::DuplicateDocumentId(ref id) if id == "same"),
+            "{error}"
+        );
         assert!(store.list_corpora().await.unwrap().is_empty());
     }
 
@@ -377,23 +425,58 @@ mod tests {
     async fn tokens_round_trip_per_pipeline() {
         let (_dir, store) = store().await;
         store
-            .create_corpus("c", "/in", vec![document("x", "a b", None, None), document("y", "c", None, None)], false)
+            .create_corpus(
+                "c",
+                "/in",
+                vec![
+                    document("x", "a b", None, None),
+                    document("y", "c", None, None),
+                ],
+                false,
+            )
             .await
             .unwrap();
         let tokens = vec![
-            DocumentTokens { position: 0, doc_id: "x".into(), tokens: vec!["a".into(), "b".into()] },
-            DocumentTokens { position: 1, doc_id: "y".into(), tokens: vec![] },
+            DocumentTokens {
+                position: 0,
+                doc_id: "x".into(),
+                tokens: vec!["a".into(), "b".into()],
+            },
+            DocumentTokens {
+                position: 1,
+                doc_id: "y".into(),
+                tokens: vec![],
+            },
         ];
-        store.save_tokens("c", &pipeline("p1"), tokens.clone()).await.unwrap();
+        store
+            .save_tokens("c", &pipeline("p1"), tokens.clone())
+            .await
+            .unwrap();
         assert_eq!(store.tokens("c", "p1").await.unwrap(), tokens);
         assert_eq!(store.pipelines("c").await.unwrap()[0].pipeline_id, "p1");
 
         let error = store.tokens("c", "p2").await.unwrap_err();
-        assert!(matches!(error, StoreError::PipelineNotFound { .. }), "{error}");
+        assert!(
+            matches!(error, StoreError::PipelineNotFound { .. }),
+            "{error}"
+        );
 
-        let error = store.save_tokens("c", &pipeline("p3"), tokens[..1].to_vec()).await.unwrap_err();
-        assert!(matches!(error, StoreError::TokensMismatch { .. }), "{error}");
-        assert!(store.pipelines("c").await.unwrap().iter().all(|record| record.pipeline_id != "p3"));
+        let error = store
+            .save_tokens("c", &pipeline("p3"), tokens[..1].to_vec())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::TokensMismatch { .. }),
+            "{error}"
+        );
+        assert!(
+            store
+                .pipelines("c")
+                .await
+                .unwrap()
+                .iter()
+                .all(|record| record.pipeline_id != "p3")
+        );
 
         assert!(store.delete_corpus("c").await.unwrap());
         assert!(!store.delete_corpus("c").await.unwrap());

@@ -17,7 +17,10 @@ pub struct LocalTracker {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrackerError + '_ {
-    move |source| TrackerError::Io { path: path.display().to_string(), source }
+    move |source| TrackerError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 impl LocalTracker {
@@ -48,7 +51,11 @@ impl LocalTracker {
             .unwrap_or(0);
         hasher.update(nanos.to_le_bytes());
         hasher.update(std::process::id().to_le_bytes());
-        hasher.update(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_le_bytes());
+        hasher.update(
+            COUNTER
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .to_le_bytes(),
+        );
         hex::encode(&hasher.finalize()[..16])
     }
 
@@ -66,8 +73,12 @@ impl LocalTracker {
         let path = dir.join("run.json");
         let temporary = dir.join("run.json.tmp");
         let bytes = serde_json::to_vec_pretty(record).expect("run records serialise");
-        tokio::fs::write(&temporary, bytes).await.map_err(io_error(&temporary))?;
-        tokio::fs::rename(&temporary, &path).await.map_err(io_error(&path))
+        tokio::fs::write(&temporary, bytes)
+            .await
+            .map_err(io_error(&temporary))?;
+        tokio::fs::rename(&temporary, &path)
+            .await
+            .map_err(io_error(&path))
     }
 
     async fn update<F>(&self, run_id: &str, change: F) -> Result<(), TrackerError>
@@ -83,7 +94,9 @@ impl LocalTracker {
     fn artifact_path(dir: &Path, path: &str) -> Result<PathBuf, TrackerError> {
         let relative = Path::new(path);
         let safe = !path.is_empty()
-            && relative.components().all(|component| matches!(component, Component::Normal(_)));
+            && relative
+                .components()
+                .all(|component| matches!(component, Component::Normal(_)));
         if !safe {
             return Err(TrackerError::InvalidArtifactPath(path.to_owned()));
         }
@@ -124,7 +137,9 @@ impl Tracker for LocalTracker {
     ) -> Result<RunRecord, TrackerError> {
         let run_id = Self::new_run_id();
         let dir = self.runs_dir().join(&run_id);
-        tokio::fs::create_dir_all(dir.join("artifacts")).await.map_err(io_error(&dir))?;
+        tokio::fs::create_dir_all(dir.join("artifacts"))
+            .await
+            .map_err(io_error(&dir))?;
         let record = RunRecord {
             run_id,
             experiment: experiment.to_owned(),
@@ -140,7 +155,11 @@ impl Tracker for LocalTracker {
         Ok(record)
     }
 
-    async fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), TrackerError> {
+    async fn log_params(
+        &self,
+        run_id: &str,
+        params: &[(String, String)],
+    ) -> Result<(), TrackerError> {
         self.update(run_id, |record| {
             for (key, value) in params {
                 if let Some(existing) = record.params.get(key)
@@ -174,7 +193,9 @@ impl Tracker for LocalTracker {
             .open(&path)
             .await
             .map_err(io_error(&path))?;
-        file.write_all(lines.as_bytes()).await.map_err(io_error(&path))?;
+        file.write_all(lines.as_bytes())
+            .await
+            .map_err(io_error(&path))?;
         file.flush().await.map_err(io_error(&path))?;
 
         self.update(run_id, |record| {
@@ -194,15 +215,26 @@ impl Tracker for LocalTracker {
         .await
     }
 
-    async fn log_artifact(&self, run_id: &str, path: &str, bytes: Vec<u8>) -> Result<(), TrackerError> {
+    async fn log_artifact(
+        &self,
+        run_id: &str,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), TrackerError> {
         let dir = self.run_dir(run_id)?;
         let target = Self::artifact_path(&dir, path)?;
         if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(io_error(parent))?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(io_error(parent))?;
         }
         let temporary = target.with_extension("partial");
-        tokio::fs::write(&temporary, bytes).await.map_err(io_error(&temporary))?;
-        tokio::fs::rename(&temporary, &target).await.map_err(io_error(&target))
+        tokio::fs::write(&temporary, bytes)
+            .await
+            .map_err(io_error(&temporary))?;
+        tokio::fs::rename(&temporary, &target)
+            .await
+            .map_err(io_error(&target))
     }
 
     async fn load_artifact(&self, run_id: &str, path: &str) -> Result<Vec<u8>, TrackerError> {
@@ -210,15 +242,22 @@ impl Tracker for LocalTracker {
         let target = Self::artifact_path(&dir, path)?;
         match tokio::fs::read(&target).await {
             Ok(bytes) => Ok(bytes),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(TrackerError::ArtifactNotFound {
-                run_id: run_id.to_owned(),
-                path: path.to_owned(),
-            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Err(TrackerError::ArtifactNotFound {
+                    run_id: run_id.to_owned(),
+                    path: path.to_owned(),
+                })
+            }
             Err(error) => Err(io_error(&target)(error)),
         }
     }
 
-    async fn finish_run(&self, run_id: &str, status: RunStatus, error: Option<&str>) -> Result<(), TrackerError> {
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), TrackerError> {
         self.update(run_id, |record| {
             record.status = status;
             record.end_time = Some(now_millis());
@@ -264,7 +303,11 @@ impl Tracker for LocalTracker {
                 runs.push(record);
             }
         }
-        runs.sort_by(|a, b| b.start_time.cmp(&a.start_time).then_with(|| a.run_id.cmp(&b.run_id)));
+        runs.sort_by(|a, b| {
+            b.start_time
+                .cmp(&a.start_time)
+                .then_with(|| a.run_id.cmp(&b.run_id))
+        });
         Ok(runs)
     }
 }
@@ -277,25 +320,52 @@ mod tests {
     async fn run_lifecycle_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let tracker = LocalTracker::new(dir.path());
-        let run = tracker.create_run("topica", "lda-k5", &[("corpus".into(), "lee".into())]).await.unwrap();
-        assert_eq!(run.status, RunStatus::Running);
-
-        tracker.log_params(&run.run_id, &[("num_topics".into(), "5".into())]).await.unwrap();
-        tracker
-            .log_metrics(&run.run_id, &[Metric::now("log_likelihood", -10.0, 0), Metric::now("log_likelihood", -8.0, 10)])
+        let run = tracker
+            .create_run("topica", "lda-k5", &[("corpus".into(), "lee".into())])
             .await
             .unwrap();
-        tracker.log_artifact(&run.run_id, "model/model.json", b"{}".to_vec()).await.unwrap();
-        tracker.finish_run(&run.run_id, RunStatus::Finished, None).await.unwrap();
+        assert_eq!(run.status, RunStatus::Running);
+
+        tracker
+            .log_params(&run.run_id, &[("num_topics".into(), "5".into())])
+            .await
+            .unwrap();
+        tracker
+            .log_metrics(
+                &run.run_id,
+                &[
+                    Metric::now("log_likelihood", -10.0, 0),
+                    Metric::now("log_likelihood", -8.0, 10),
+                ],
+            )
+            .await
+            .unwrap();
+        tracker
+            .log_artifact(&run.run_id, "model/model.json", b"{}".to_vec())
+            .await
+            .unwrap();
+        tracker
+            .finish_run(&run.run_id, RunStatus::Finished, None)
+            .await
+            .unwrap();
 
         let stored = tracker.get_run(&run.run_id).await.unwrap();
         assert_eq!(stored.status, RunStatus::Finished);
         assert_eq!(stored.params["num_topics"], "5");
         assert_eq!(stored.metrics["log_likelihood"], -8.0);
         assert_eq!(stored.tags["corpus"], "lee");
-        let history = tracker.metric_history(&run.run_id, "log_likelihood").await.unwrap();
+        let history = tracker
+            .metric_history(&run.run_id, "log_likelihood")
+            .await
+            .unwrap();
         assert_eq!(history.len(), 2);
-        assert_eq!(tracker.load_artifact(&run.run_id, "model/model.json").await.unwrap(), b"{}");
+        assert_eq!(
+            tracker
+                .load_artifact(&run.run_id, "model/model.json")
+                .await
+                .unwrap(),
+            b"{}"
+        );
         assert_eq!(tracker.list_runs(Some("topica")).await.unwrap().len(), 1);
         assert!(tracker.list_runs(Some("other")).await.unwrap().is_empty());
     }
@@ -305,15 +375,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tracker = LocalTracker::new(dir.path());
         let run = tracker.create_run("topica", "run", &[]).await.unwrap();
-        tracker.log_params(&run.run_id, &[("seed".into(), "1".into())]).await.unwrap();
+        tracker
+            .log_params(&run.run_id, &[("seed".into(), "1".into())])
+            .await
+            .unwrap();
 
-        let error = tracker.log_params(&run.run_id, &[("seed".into(), "2".into())]).await.unwrap_err();
-        assert!(matches!(error, TrackerError::ParamChanged { .. }), "{error}");
-        let error = tracker.log_artifact(&run.run_id, "../escape", vec![]).await.unwrap_err();
-        assert!(matches!(error, TrackerError::InvalidArtifactPath(_)), "{error}");
+        let error = tracker
+            .log_params(&run.run_id, &[("seed".into(), "2".into())])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TrackerError::ParamChanged { .. }),
+            "{error}"
+        );
+        let error = tracker
+            .log_artifact(&run.run_id, "../escape", vec![])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TrackerError::InvalidArtifactPath(_)),
+            "{error}"
+        );
         let error = tracker.get_run("../../etc").await.unwrap_err();
         assert!(matches!(error, TrackerError::RunNotFound(_)), "{error}");
-        let error = tracker.load_artifact(&run.run_id, "missing.json").await.unwrap_err();
-        assert!(matches!(error, TrackerError::ArtifactNotFound { .. }), "{error}");
+        let error = tracker
+            .load_artifact(&run.run_id, "missing.json")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TrackerError::ArtifactNotFound { .. }),
+            "{error}"
+        );
     }
 }

@@ -82,7 +82,12 @@ impl MlflowTracker {
 
     /// Returns the id of the active experiment `name`, creating the experiment when missing.
     async fn ensure_experiment(&self, name: &str) -> Result<String, TrackerError> {
-        if let Some(id) = self.experiment_ids.lock().expect("lock is not poisoned").get(name) {
+        if let Some(id) = self
+            .experiment_ids
+            .lock()
+            .expect("lock is not poisoned")
+            .get(name)
+        {
             return Ok(id.clone());
         }
 
@@ -90,16 +95,22 @@ impl MlflowTracker {
             Some(experiment) => experiment.experiment_id,
             None => {
                 let body = wire::CreateExperiment { name };
-                match self.client.post::<_, wire::CreateExperimentResponse>("mlflow/experiments/create", &body).await {
+                match self
+                    .client
+                    .post::<_, wire::CreateExperimentResponse>("mlflow/experiments/create", &body)
+                    .await
+                {
                     Ok(created) => {
                         tracing::info!(experiment = name, experiment_id = %created.experiment_id, "created MLflow experiment");
                         created.experiment_id
                     }
                     // Another process created it between the look-up and the create request.
-                    Err(error) if has_error_code(&error, ALREADY_EXISTS) => match self.find_experiment(name).await? {
-                        Some(experiment) => experiment.experiment_id,
-                        None => return Err(error),
-                    },
+                    Err(error) if has_error_code(&error, ALREADY_EXISTS) => {
+                        match self.find_experiment(name).await? {
+                            Some(experiment) => experiment.experiment_id,
+                            None => return Err(error),
+                        }
+                    }
                     Err(error) => return Err(error),
                 }
             }
@@ -113,7 +124,10 @@ impl MlflowTracker {
     async fn find_experiment(&self, name: &str) -> Result<Option<wire::Experiment>, TrackerError> {
         let found = self
             .client
-            .get::<wire::ExperimentResponse>("mlflow/experiments/get-by-name", &[("experiment_name", name)])
+            .get::<wire::ExperimentResponse>(
+                "mlflow/experiments/get-by-name",
+                &[("experiment_name", name)],
+            )
             .await;
         match found {
             Ok(response) if response.experiment.lifecycle_stage == "deleted" => {
@@ -126,24 +140,43 @@ impl MlflowTracker {
     }
 
     async fn experiment_name(&self, experiment_id: &str) -> Result<String, TrackerError> {
-        if let Some(name) = self.experiment_names.lock().expect("lock is not poisoned").get(experiment_id) {
+        if let Some(name) = self
+            .experiment_names
+            .lock()
+            .expect("lock is not poisoned")
+            .get(experiment_id)
+        {
             return Ok(name.clone());
         }
-        let response: wire::ExperimentResponse =
-            self.client.get("mlflow/experiments/get", &[("experiment_id", experiment_id)]).await?;
+        let response: wire::ExperimentResponse = self
+            .client
+            .get(
+                "mlflow/experiments/get",
+                &[("experiment_id", experiment_id)],
+            )
+            .await?;
         self.remember_experiment(experiment_id, &response.experiment.name);
         Ok(response.experiment.name)
     }
 
     fn remember_experiment(&self, id: &str, name: &str) {
-        self.experiment_ids.lock().expect("lock is not poisoned").insert(name.to_owned(), id.to_owned());
-        self.experiment_names.lock().expect("lock is not poisoned").insert(id.to_owned(), name.to_owned());
+        self.experiment_ids
+            .lock()
+            .expect("lock is not poisoned")
+            .insert(name.to_owned(), id.to_owned());
+        self.experiment_names
+            .lock()
+            .expect("lock is not poisoned")
+            .insert(id.to_owned(), name.to_owned());
     }
 
     /// Fetches a run with its data and maps an unknown id to `RunNotFound`.
     async fn fetch_run(&self, run_id: &str) -> Result<wire::Run, TrackerError> {
-        let response: wire::RunResponse =
-            self.client.get("mlflow/runs/get", &[("run_id", run_id)]).await.map_err(run_not_found(run_id))?;
+        let response: wire::RunResponse = self
+            .client
+            .get("mlflow/runs/get", &[("run_id", run_id)])
+            .await
+            .map_err(run_not_found(run_id))?;
         self.artifact_uris
             .lock()
             .expect("lock is not poisoned")
@@ -152,7 +185,12 @@ impl MlflowTracker {
     }
 
     async fn artifact_uri(&self, run_id: &str) -> Result<String, TrackerError> {
-        if let Some(uri) = self.artifact_uris.lock().expect("lock is not poisoned").get(run_id) {
+        if let Some(uri) = self
+            .artifact_uris
+            .lock()
+            .expect("lock is not poisoned")
+            .get(run_id)
+        {
             return Ok(uri.clone());
         }
         Ok(self.fetch_run(run_id).await?.info.artifact_uri)
@@ -191,9 +229,19 @@ impl MlflowTracker {
             status: parse_status(&run.info.status),
             start_time: run.info.start_time,
             end_time: run.info.end_time,
-            params: run.data.params.into_iter().map(|param| (param.key, param.value)).collect(),
+            params: run
+                .data
+                .params
+                .into_iter()
+                .map(|param| (param.key, param.value))
+                .collect(),
             metrics,
-            tags: run.data.tags.into_iter().map(|tag| (tag.key, tag.value)).collect(),
+            tags: run
+                .data
+                .tags
+                .into_iter()
+                .map(|tag| (tag.key, tag.value))
+                .collect(),
         })
     }
 
@@ -206,7 +254,8 @@ impl MlflowTracker {
                 max_results: SEARCH_PAGE_SIZE,
                 page_token: Some(page_token.as_str()).filter(|token| !token.is_empty()),
             };
-            let page: wire::SearchExperimentsResponse = self.client.post("mlflow/experiments/search", &body).await?;
+            let page: wire::SearchExperimentsResponse =
+                self.client.post("mlflow/experiments/search", &body).await?;
             for experiment in page.experiments {
                 self.remember_experiment(&experiment.experiment_id, &experiment.name);
                 ids.push(experiment.experiment_id);
@@ -236,28 +285,46 @@ impl Tracker for MlflowTracker {
             experiment_id: &experiment_id,
             run_name,
             start_time: now_millis(),
-            tags: tags.iter().map(|(key, value)| KeyValue::new(key, value)).collect(),
+            tags: tags
+                .iter()
+                .map(|(key, value)| KeyValue::new(key, value))
+                .collect(),
         };
         let response: wire::RunResponse = self.client.post("mlflow/runs/create", &body).await?;
         self.artifact_uris
             .lock()
             .expect("lock is not poisoned")
-            .insert(response.run.info.run_id.clone(), response.run.info.artifact_uri.clone());
+            .insert(
+                response.run.info.run_id.clone(),
+                response.run.info.artifact_uri.clone(),
+            );
         self.to_record(response.run).await
     }
 
     /// Logs parameters in batches of 100. A value longer than MLflow's 6000-character limit is
     /// stored as the artifact `params/<key>.txt`, and the parameter holds a reference with the
     /// value's length and SHA-256 instead.
-    async fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), TrackerError> {
+    async fn log_params(
+        &self,
+        run_id: &str,
+        params: &[(String, String)],
+    ) -> Result<(), TrackerError> {
         let run = self.fetch_run(run_id).await?;
-        let mut logged: HashMap<String, String> =
-            run.data.params.into_iter().map(|param| (param.key, param.value)).collect();
+        let mut logged: HashMap<String, String> = run
+            .data
+            .params
+            .into_iter()
+            .map(|param| (param.key, param.value))
+            .collect();
 
         let mut batch = Vec::new();
         for (key, value) in params {
             let long = value.chars().count() > MAX_PARAM_VALUE_CHARS;
-            let stored = if long { long_param_reference(key, value) } else { value.clone() };
+            let stored = if long {
+                long_param_reference(key, value)
+            } else {
+                value.clone()
+            };
             match logged.get(key) {
                 Some(existing) if *existing == stored => continue,
                 Some(existing) => {
@@ -272,14 +339,20 @@ impl Tracker for MlflowTracker {
             }
             if long {
                 let path = format!("{LONG_PARAMS_FOLDER}/{key}.txt");
-                self.log_artifact(run_id, &path, value.clone().into_bytes()).await?;
+                self.log_artifact(run_id, &path, value.clone().into_bytes())
+                    .await?;
             }
             logged.insert(key.clone(), stored.clone());
             batch.push(KeyValue::new(key, &stored));
         }
 
         for chunk in batch.chunks(MAX_PARAMS_TAGS_PER_BATCH) {
-            self.log_batch(wire::LogBatch { run_id, params: chunk.to_vec(), ..Default::default() }).await?;
+            self.log_batch(wire::LogBatch {
+                run_id,
+                params: chunk.to_vec(),
+                ..Default::default()
+            })
+            .await?;
         }
         Ok(())
     }
@@ -296,21 +369,39 @@ impl Tracker for MlflowTracker {
                     timestamp: metric.timestamp,
                 })
                 .collect();
-            self.log_batch(wire::LogBatch { run_id, metrics: messages, ..Default::default() }).await?;
+            self.log_batch(wire::LogBatch {
+                run_id,
+                metrics: messages,
+                ..Default::default()
+            })
+            .await?;
         }
         Ok(())
     }
 
     /// Sets tags in batches of 100. MLflow rejects values longer than 8000 characters.
     async fn set_tags(&self, run_id: &str, tags: &[(String, String)]) -> Result<(), TrackerError> {
-        let tags: Vec<KeyValue> = tags.iter().map(|(key, value)| KeyValue::new(key, value)).collect();
+        let tags: Vec<KeyValue> = tags
+            .iter()
+            .map(|(key, value)| KeyValue::new(key, value))
+            .collect();
         for chunk in tags.chunks(MAX_PARAMS_TAGS_PER_BATCH) {
-            self.log_batch(wire::LogBatch { run_id, tags: chunk.to_vec(), ..Default::default() }).await?;
+            self.log_batch(wire::LogBatch {
+                run_id,
+                tags: chunk.to_vec(),
+                ..Default::default()
+            })
+            .await?;
         }
         Ok(())
     }
 
-    async fn log_artifact(&self, run_id: &str, path: &str, bytes: Vec<u8>) -> Result<(), TrackerError> {
+    async fn log_artifact(
+        &self,
+        run_id: &str,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), TrackerError> {
         validate_artifact_path(path)?;
         let url = self.artifact_url(run_id, path).await?;
         self.client.put_bytes(url, bytes).await
@@ -321,7 +412,10 @@ impl Tracker for MlflowTracker {
         let url = self.artifact_url(run_id, path).await?;
         self.client.get_bytes(url).await.map_err(|error| {
             if has_error_code(&error, NOT_FOUND) {
-                TrackerError::ArtifactNotFound { run_id: run_id.to_owned(), path: path.to_owned() }
+                TrackerError::ArtifactNotFound {
+                    run_id: run_id.to_owned(),
+                    path: path.to_owned(),
+                }
             } else {
                 error
             }
@@ -330,12 +424,22 @@ impl Tracker for MlflowTracker {
 
     /// Sets the final status and end time. The error of a failed run becomes the tag
     /// `topica.error`, cut to MLflow's 8000-character tag limit.
-    async fn finish_run(&self, run_id: &str, status: RunStatus, error: Option<&str>) -> Result<(), TrackerError> {
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), TrackerError> {
         if let Some(error) = error {
             let value: String = error.chars().take(MAX_TAG_VALUE_CHARS).collect();
-            self.set_tags(run_id, &[(ERROR_TAG.to_owned(), value)]).await?;
+            self.set_tags(run_id, &[(ERROR_TAG.to_owned(), value)])
+                .await?;
         }
-        let body = wire::UpdateRun { run_id, status: &status.to_string(), end_time: now_millis() };
+        let body = wire::UpdateRun {
+            run_id,
+            status: &status.to_string(),
+            end_time: now_millis(),
+        };
         self.client
             .post::<_, serde_json::Value>("mlflow/runs/update", &body)
             .await
@@ -357,8 +461,11 @@ impl Tracker for MlflowTracker {
             if !page_token.is_empty() {
                 query.push(("page_token", page_token.as_str()));
             }
-            let page: wire::MetricHistoryResponse =
-                self.client.get("mlflow/metrics/get-history", &query).await.map_err(run_not_found(run_id))?;
+            let page: wire::MetricHistoryResponse = self
+                .client
+                .get("mlflow/metrics/get-history", &query)
+                .await
+                .map_err(run_not_found(run_id))?;
             history.extend(page.metrics.into_iter().map(|metric| Metric {
                 key: metric.key,
                 value: metric.value,
@@ -405,7 +512,8 @@ impl Tracker for MlflowTracker {
                 max_results: SEARCH_PAGE_SIZE,
                 page_token: Some(page_token.as_str()).filter(|token| !token.is_empty()),
             };
-            let page: wire::SearchRunsResponse = self.client.post("mlflow/runs/search", &body).await?;
+            let page: wire::SearchRunsResponse =
+                self.client.post("mlflow/runs/search", &body).await?;
             for run in page.runs {
                 runs.push(self.to_record(run).await?);
             }
@@ -424,7 +532,11 @@ fn has_error_code(error: &TrackerError, code: &str) -> bool {
 /// Maps MLflow's RESOURCE_DOES_NOT_EXIST on a run call to `RunNotFound`.
 fn run_not_found(run_id: &str) -> impl FnOnce(TrackerError) -> TrackerError + '_ {
     move |error| {
-        if has_error_code(&error, NOT_FOUND) { TrackerError::RunNotFound(run_id.to_owned()) } else { error }
+        if has_error_code(&error, NOT_FOUND) {
+            TrackerError::RunNotFound(run_id.to_owned())
+        } else {
+            error
+        }
     }
 }
 
@@ -453,19 +565,32 @@ fn long_param_reference(key: &str, value: &str) -> String {
 fn validate_artifact_path(path: &str) -> Result<(), TrackerError> {
     let valid = !path.is_empty()
         && !path.contains(['\\', '#'])
-        && path.split('/').all(|segment| !segment.is_empty() && segment != "." && segment != "..");
-    if valid { Ok(()) } else { Err(TrackerError::InvalidArtifactPath(path.to_owned())) }
+        && path
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
+    if valid {
+        Ok(())
+    } else {
+        Err(TrackerError::InvalidArtifactPath(path.to_owned()))
+    }
 }
 
 /// Turns a run's `artifact_uri` into its path below the artifact proxy:
 /// `mlflow-artifacts:/1/<run_id>/artifacts` (or `mlflow-artifacts://host:port/1/…`) becomes
 /// `1/<run_id>/artifacts`.
 fn proxy_path(run_id: &str, artifact_uri: &str) -> Result<String, TrackerError> {
-    let unsupported =
-        || TrackerError::UnsupportedArtifactUri { run_id: run_id.to_owned(), artifact_uri: artifact_uri.to_owned() };
-    let rest = artifact_uri.strip_prefix("mlflow-artifacts:").ok_or_else(unsupported)?;
+    let unsupported = || TrackerError::UnsupportedArtifactUri {
+        run_id: run_id.to_owned(),
+        artifact_uri: artifact_uri.to_owned(),
+    };
+    let rest = artifact_uri
+        .strip_prefix("mlflow-artifacts:")
+        .ok_or_else(unsupported)?;
     let path = match rest.strip_prefix("//") {
-        Some(with_authority) => with_authority.split_once('/').map(|(_, path)| path).unwrap_or(""),
+        Some(with_authority) => with_authority
+            .split_once('/')
+            .map(|(_, path)| path)
+            .unwrap_or(""),
         None => rest,
     };
     let path = path.trim_matches('/');
@@ -481,19 +606,46 @@ mod tests {
 
     #[test]
     fn proxy_path_follows_the_artifact_uri() {
-        assert_eq!(proxy_path("r", "mlflow-artifacts:/1/r/artifacts").unwrap(), "1/r/artifacts");
-        assert_eq!(proxy_path("r", "mlflow-artifacts://mlflow:5000/7/r/artifacts/").unwrap(), "7/r/artifacts");
-        for uri in ["/mlruns/1/r/artifacts", "s3://bucket/1/r/artifacts", "mlflow-artifacts:/", "mlflow-artifacts://host"] {
+        assert_eq!(
+            proxy_path("r", "mlflow-artifacts:/1/r/artifacts").unwrap(),
+            "1/r/artifacts"
+        );
+        assert_eq!(
+            proxy_path("r", "mlflow-artifacts://mlflow:5000/7/r/artifacts/").unwrap(),
+            "7/r/artifacts"
+        );
+        for uri in [
+            "/mlruns/1/r/artifacts",
+            "s3://bucket/1/r/artifacts",
+            "mlflow-artifacts:/",
+            "mlflow-artifacts://host",
+        ] {
             let error = proxy_path("r", uri).unwrap_err();
-            assert!(matches!(error, TrackerError::UnsupportedArtifactUri { .. }), "{uri}: {error}");
+            assert!(
+                matches!(error, TrackerError::UnsupportedArtifactUri { .. }),
+                "{uri}: {error}"
+            );
         }
     }
 
     #[test]
     fn artifact_paths_stay_in_the_run_folder() {
         assert!(validate_artifact_path("model/model.json").is_ok());
-        for path in ["", "/etc/passwd", "../x", "model/../../x", "a//b", "a/./b", "a\\b", "model/", "topics#1.csv"] {
-            assert!(validate_artifact_path(path).is_err(), "{path:?} was accepted");
+        for path in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "model/../../x",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "model/",
+            "topics#1.csv",
+        ] {
+            assert!(
+                validate_artifact_path(path).is_err(),
+                "{path:?} was accepted"
+            );
         }
     }
 
@@ -502,8 +654,14 @@ mod tests {
         let value = "x".repeat(10_000);
         let reference = long_param_reference("stopwords", &value);
         assert!(reference.chars().count() <= MAX_PARAM_VALUE_CHARS);
-        assert!(reference.starts_with("[10000 characters in artifact params/stopwords.txt, sha256 "), "{reference}");
-        assert_ne!(reference, long_param_reference("stopwords", &"y".repeat(10_000)));
+        assert!(
+            reference.starts_with("[10000 characters in artifact params/stopwords.txt, sha256 "),
+            "{reference}"
+        );
+        assert_ne!(
+            reference,
+            long_param_reference("stopwords", &"y".repeat(10_000))
+        );
     }
 
     #[test]

@@ -50,7 +50,12 @@ pub struct Metric {
 impl Metric {
     /// Builds a metric stamped with the current time.
     pub fn now(key: impl Into<String>, value: f64, step: i64) -> Self {
-        Self { key: key.into(), value, step, timestamp: now_millis() }
+        Self {
+            key: key.into(),
+            value,
+            step,
+            timestamp: now_millis(),
+        }
     }
 }
 
@@ -82,32 +87,60 @@ pub enum TrackerError {
     #[error("invalid artifact path {0:?}: use a relative path without `..`")]
     InvalidArtifactPath(String),
     /// A parameter was logged twice with different values (MLflow forbids it too).
-    #[error("parameter {key:?} of run {run_id} is already {existing:?}; it cannot change to {new:?}")]
-    ParamChanged { run_id: String, key: String, existing: String, new: String },
+    #[error(
+        "parameter {key:?} of run {run_id} is already {existing:?}; it cannot change to {new:?}"
+    )]
+    ParamChanged {
+        run_id: String,
+        key: String,
+        existing: String,
+        new: String,
+    },
     /// Reading or writing the tracking folder failed.
     #[error("tracking storage failed at {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     /// Stored tracking data could not be parsed.
     #[error("tracking data is corrupt at {path}: {cause}")]
     Corrupt { path: String, cause: String },
     /// The MLflow tracking URI is not an http(s) URL.
-    #[error("invalid MLflow tracking URI {uri:?}: {cause} (expected a URL such as http://127.0.0.1:5000)")]
+    #[error(
+        "invalid MLflow tracking URI {uri:?}: {cause} (expected a URL such as http://127.0.0.1:5000)"
+    )]
     InvalidMlflowUri { uri: String, cause: String },
     /// MLflow returned an error response, with its `error_code` and `message`.
     #[error("MLflow at {base_url} returned {status} {error_code} for {method} {path}: {message}")]
-    Mlflow { base_url: String, method: String, path: String, status: u16, error_code: String, message: String },
+    Mlflow {
+        base_url: String,
+        method: String,
+        path: String,
+        status: u16,
+        error_code: String,
+        message: String,
+    },
     /// No connection to the MLflow server could be opened.
-    #[error("cannot reach MLflow at {url}: {cause} (is the server running? set --mlflow-uri or MLFLOW_TRACKING_URI)")]
+    #[error(
+        "cannot reach MLflow at {url}: {cause} (is the server running? set --mlflow-uri or MLFLOW_TRACKING_URI)"
+    )]
     MlflowUnreachable { url: String, cause: String },
     /// A request to MLflow timed out, broke off or returned a body that is not the expected JSON.
     #[error("MLflow request {method} {url} failed: {cause}")]
-    MlflowRequest { method: String, url: String, cause: String },
+    MlflowRequest {
+        method: String,
+        url: String,
+        cause: String,
+    },
     /// The run's artifact URI is not served by MLflow's artifact proxy, so Topica cannot reach it.
     #[error(
         "run {run_id} keeps its artifacts at {artifact_uri}, which is not an mlflow-artifacts:/ URI: \
          start the MLflow server with --serve-artifacts"
     )]
-    UnsupportedArtifactUri { run_id: String, artifact_uri: String },
+    UnsupportedArtifactUri {
+        run_id: String,
+        artifact_uri: String,
+    },
     /// The experiment exists in MLflow but is deleted, so no run can start in it.
     #[error("experiment {0:?} is deleted in MLflow: restore it or choose another experiment name")]
     ExperimentDeleted(String),
@@ -121,15 +154,23 @@ pub enum TrackerError {
     #[error("model {name} has no version {version}")]
     ModelVersionNotFound { name: String, version: String },
     /// The registered model has no such alias.
-    #[error("model {name} has no alias {alias}: set it with `topica model promote --name {name} --version V --alias {alias}`")]
+    #[error(
+        "model {name} has no alias {alias}: set it with `topica model promote --name {name} --version V --alias {alias}`"
+    )]
     AliasNotFound { name: String, alias: String },
     /// A model URI is not `models:/NAME@ALIAS` or `models:/NAME/VERSION`.
-    #[error("invalid model URI {uri:?}: {cause} (expected models:/NAME@ALIAS or models:/NAME/VERSION)")]
+    #[error(
+        "invalid model URI {uri:?}: {cause} (expected models:/NAME@ALIAS or models:/NAME/VERSION)"
+    )]
     InvalidModelUri { uri: String, cause: String },
     /// An alias name is empty, too long, has characters other than letters, digits, `_` and `-`,
     /// or is reserved.
     #[error("invalid alias {alias:?} for model {name}: {cause}")]
-    InvalidAlias { name: String, alias: String, cause: String },
+    InvalidAlias {
+        name: String,
+        alias: String,
+        cause: String,
+    },
 }
 
 /// Records runs and their parameters, metrics and artifacts.
@@ -147,7 +188,11 @@ pub trait Tracker: Send + Sync {
     ) -> Result<RunRecord, TrackerError>;
 
     /// Logs parameters; logging an existing key again with another value fails.
-    async fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), TrackerError>;
+    async fn log_params(
+        &self,
+        run_id: &str,
+        params: &[(String, String)],
+    ) -> Result<(), TrackerError>;
 
     /// Logs metric values.
     async fn log_metrics(&self, run_id: &str, metrics: &[Metric]) -> Result<(), TrackerError>;
@@ -156,14 +201,24 @@ pub trait Tracker: Send + Sync {
     async fn set_tags(&self, run_id: &str, tags: &[(String, String)]) -> Result<(), TrackerError>;
 
     /// Stores an artifact under a relative path such as `model/model.json`.
-    async fn log_artifact(&self, run_id: &str, path: &str, bytes: Vec<u8>) -> Result<(), TrackerError>;
+    async fn log_artifact(
+        &self,
+        run_id: &str,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), TrackerError>;
 
     /// Reads an artifact back.
     async fn load_artifact(&self, run_id: &str, path: &str) -> Result<Vec<u8>, TrackerError>;
 
     /// Ends a run with a final status; a failed run keeps its error message as the tag
     /// `topica.error`.
-    async fn finish_run(&self, run_id: &str, status: RunStatus, error: Option<&str>) -> Result<(), TrackerError>;
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), TrackerError>;
 
     /// Returns a run with its latest metric values.
     async fn get_run(&self, run_id: &str) -> Result<RunRecord, TrackerError>;

@@ -53,8 +53,13 @@ impl FromStr for ModelUri {
     /// Parses `models:/NAME@ALIAS` or `models:/NAME/VERSION`. MLflow's stage URIs
     /// (`models:/NAME/Production`), `models:/NAME/latest` and logged-model ids are rejected.
     fn from_str(uri: &str) -> Result<Self, Self::Err> {
-        let invalid = |cause: &str| TrackerError::InvalidModelUri { uri: uri.to_owned(), cause: cause.to_owned() };
-        let rest = uri.strip_prefix("models:/").ok_or_else(|| invalid("it does not start with models:/"))?;
+        let invalid = |cause: &str| TrackerError::InvalidModelUri {
+            uri: uri.to_owned(),
+            cause: cause.to_owned(),
+        };
+        let rest = uri
+            .strip_prefix("models:/")
+            .ok_or_else(|| invalid("it does not start with models:/"))?;
         if rest.starts_with('/') {
             return Err(invalid("a registry host (models://…) is not supported"));
         }
@@ -66,17 +71,25 @@ impl FromStr for ModelUri {
             if version.is_empty() || !version.bytes().all(|byte| byte.is_ascii_digit()) {
                 return Err(invalid("the version must be a number"));
             }
-            return Ok(ModelUri::Version { name: name.to_owned(), version: version.to_owned() });
+            return Ok(ModelUri::Version {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            });
         }
 
-        let (name, alias) = rest.rsplit_once('@').ok_or_else(|| invalid("it names neither an alias nor a version"))?;
+        let (name, alias) = rest
+            .rsplit_once('@')
+            .ok_or_else(|| invalid("it names neither an alias nor a version"))?;
         if name.trim().is_empty() {
             return Err(invalid("the model name is empty"));
         }
         if alias.trim().is_empty() {
             return Err(invalid("the alias is empty"));
         }
-        Ok(ModelUri::Alias { name: name.to_owned(), alias: alias.to_owned() })
+        Ok(ModelUri::Alias {
+            name: name.to_owned(),
+            alias: alias.to_owned(),
+        })
     }
 }
 
@@ -110,15 +123,26 @@ pub trait ModelRegistry: Send + Sync {
 
 /// Checks an alias name with MLflow 3.17's rules, so both registries accept the same aliases.
 pub(crate) fn validate_alias(name: &str, alias: &str) -> Result<(), TrackerError> {
-    let invalid = |cause: String| TrackerError::InvalidAlias { name: name.to_owned(), alias: alias.to_owned(), cause };
+    let invalid = |cause: String| TrackerError::InvalidAlias {
+        name: name.to_owned(),
+        alias: alias.to_owned(),
+        cause,
+    };
     if alias.is_empty() {
         return Err(invalid("the alias is empty".into()));
     }
-    if !alias.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-        return Err(invalid("aliases may only contain letters, digits, `_` and `-`".into()));
+    if !alias
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(invalid(
+            "aliases may only contain letters, digits, `_` and `-`".into(),
+        ));
     }
     if alias.chars().count() > MAX_ALIAS_LENGTH {
-        return Err(invalid(format!("aliases are at most {MAX_ALIAS_LENGTH} characters long")));
+        return Err(invalid(format!(
+            "aliases are at most {MAX_ALIAS_LENGTH} characters long"
+        )));
     }
     if alias.eq_ignore_ascii_case("latest") {
         return Err(invalid("`latest` is reserved".into()));
@@ -127,7 +151,9 @@ pub(crate) fn validate_alias(name: &str, alias: &str) -> Result<(), TrackerError
         && alias.starts_with(['v', 'V'])
         && alias[1..].bytes().all(|byte| byte.is_ascii_digit());
     if version_like {
-        return Err(invalid("`v` followed by digits is reserved for version numbers".into()));
+        return Err(invalid(
+            "`v` followed by digits is reserved for version numbers".into(),
+        ));
     }
     Ok(())
 }
@@ -168,17 +194,30 @@ impl LocalRegistry {
     /// Uses `tracking_root`, the folder given to `LocalTracker::new`, for runs and the registry.
     pub fn new(tracking_root: impl Into<PathBuf>) -> Self {
         let root = tracking_root.into();
-        Self { file: root.join("registry.json"), tracker: LocalTracker::new(&root), lock: Default::default() }
+        Self {
+            file: root.join("registry.json"),
+            tracker: LocalTracker::new(&root),
+            lock: Default::default(),
+        }
     }
 
     async fn read(&self) -> Result<RegistryFile, TrackerError> {
         let bytes = match tokio::fs::read(&self.file).await {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(RegistryFile::default()),
-            Err(source) => return Err(TrackerError::Io { path: self.file.display().to_string(), source }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(RegistryFile::default());
+            }
+            Err(source) => {
+                return Err(TrackerError::Io {
+                    path: self.file.display().to_string(),
+                    source,
+                });
+            }
         };
-        serde_json::from_slice(&bytes)
-            .map_err(|error| TrackerError::Corrupt { path: self.file.display().to_string(), cause: error.to_string() })
+        serde_json::from_slice(&bytes).map_err(|error| TrackerError::Corrupt {
+            path: self.file.display().to_string(),
+            cause: error.to_string(),
+        })
     }
 
     /// Writes through a temporary file and a rename, so readers never see half a file.
@@ -188,12 +227,18 @@ impl LocalRegistry {
             move |source| TrackerError::Io { path, source }
         };
         if let Some(parent) = self.file.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(io_error(parent))?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(io_error(parent))?;
         }
         let temporary = self.file.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(registry).expect("the registry serialises");
-        tokio::fs::write(&temporary, bytes).await.map_err(io_error(&temporary))?;
-        tokio::fs::rename(&temporary, &self.file).await.map_err(io_error(&self.file))
+        tokio::fs::write(&temporary, bytes)
+            .await
+            .map_err(io_error(&temporary))?;
+        tokio::fs::rename(&temporary, &self.file)
+            .await
+            .map_err(io_error(&self.file))
     }
 
     fn version_of(name: &str, model: &RegisteredModel, stored: &StoredVersion) -> ModelVersion {
@@ -232,7 +277,10 @@ impl ModelRegistry for LocalRegistry {
         let model = registry
             .models
             .entry(name.to_owned())
-            .or_insert_with(|| RegisteredModel { created: now_millis(), ..Default::default() });
+            .or_insert_with(|| RegisteredModel {
+                created: now_millis(),
+                ..Default::default()
+            });
         let stored = StoredVersion {
             version: (model.versions.len() + 1).to_string(),
             run_id: run_id.to_owned(),
@@ -250,9 +298,19 @@ impl ModelRegistry for LocalRegistry {
 
         let _guard = self.lock.lock().await;
         let mut registry = self.read().await?;
-        let model = registry.models.get_mut(name).ok_or_else(|| TrackerError::ModelNotFound(name.to_owned()))?;
-        if !model.versions.iter().any(|stored| stored.version == version) {
-            return Err(TrackerError::ModelVersionNotFound { name: name.to_owned(), version: version.to_owned() });
+        let model = registry
+            .models
+            .get_mut(name)
+            .ok_or_else(|| TrackerError::ModelNotFound(name.to_owned()))?;
+        if !model
+            .versions
+            .iter()
+            .any(|stored| stored.version == version)
+        {
+            return Err(TrackerError::ModelVersionNotFound {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            });
         }
         model.aliases.insert(alias.to_owned(), version.to_owned());
         self.write(&registry).await
@@ -262,22 +320,32 @@ impl ModelRegistry for LocalRegistry {
         let uri: ModelUri = model_uri.parse()?;
         let registry = self.read().await?;
         let name = uri.name();
-        let model = registry.models.get(name).ok_or_else(|| TrackerError::ModelNotFound(name.to_owned()))?;
+        let model = registry
+            .models
+            .get(name)
+            .ok_or_else(|| TrackerError::ModelNotFound(name.to_owned()))?;
 
-        let version = match &uri {
-            ModelUri::Version { version, .. } => version.clone(),
-            ModelUri::Alias { alias, .. } => model
-                .aliases
-                .get(alias)
-                .cloned()
-                .ok_or_else(|| TrackerError::AliasNotFound { name: name.to_owned(), alias: alias.clone() })?,
-        };
+        let version =
+            match &uri {
+                ModelUri::Version { version, .. } => version.clone(),
+                ModelUri::Alias { alias, .. } => {
+                    model.aliases.get(alias).cloned().ok_or_else(|| {
+                        TrackerError::AliasNotFound {
+                            name: name.to_owned(),
+                            alias: alias.clone(),
+                        }
+                    })?
+                }
+            };
         model
             .versions
             .iter()
             .find(|stored| stored.version == version)
             .map(|stored| Self::version_of(name, model, stored))
-            .ok_or_else(|| TrackerError::ModelVersionNotFound { name: name.to_owned(), version })
+            .ok_or_else(|| TrackerError::ModelVersionNotFound {
+                name: name.to_owned(),
+                version,
+            })
     }
 }
 
@@ -289,20 +357,39 @@ mod tests {
     fn model_uri_parses_alias_and_version() {
         assert_eq!(
             "models:/lda@champion".parse::<ModelUri>().unwrap(),
-            ModelUri::Alias { name: "lda".into(), alias: "champion".into() }
+            ModelUri::Alias {
+                name: "lda".into(),
+                alias: "champion".into()
+            }
         );
         assert_eq!(
             "models:/lda/12".parse::<ModelUri>().unwrap(),
-            ModelUri::Version { name: "lda".into(), version: "12".into() }
+            ModelUri::Version {
+                name: "lda".into(),
+                version: "12".into()
+            }
         );
-        assert_eq!("models:/lda/12".parse::<ModelUri>().unwrap().to_string(), "models:/lda/12");
+        assert_eq!(
+            "models:/lda/12".parse::<ModelUri>().unwrap().to_string(),
+            "models:/lda/12"
+        );
     }
 
     #[test]
     fn model_uri_rejects_other_forms() {
-        for uri in ["lda@champion", "models:/lda", "models:/lda/Production", "models://host/lda/1", "models:/@x", "models:/lda@"] {
+        for uri in [
+            "lda@champion",
+            "models:/lda",
+            "models:/lda/Production",
+            "models://host/lda/1",
+            "models:/@x",
+            "models:/lda@",
+        ] {
             let error = uri.parse::<ModelUri>().unwrap_err();
-            assert!(matches!(error, TrackerError::InvalidModelUri { .. }), "{uri}: {error}");
+            assert!(
+                matches!(error, TrackerError::InvalidModelUri { .. }),
+                "{uri}: {error}"
+            );
         }
     }
 
@@ -311,7 +398,10 @@ mod tests {
         assert!(validate_alias("m", "champion").is_ok());
         assert!(validate_alias("m", "canary-2_b").is_ok());
         for alias in ["", "latest", "LATEST", "v1", "V22", "with space", "a/b"] {
-            assert!(validate_alias("m", alias).is_err(), "{alias:?} was accepted");
+            assert!(
+                validate_alias("m", alias).is_err(),
+                "{alias:?} was accepted"
+            );
         }
         assert!(validate_alias("m", "version").is_ok());
     }
@@ -324,10 +414,16 @@ mod tests {
         let first = tracker.create_run("topica", "a", &[]).await.unwrap();
         let second = tracker.create_run("topica", "b", &[]).await.unwrap();
 
-        let version = registry.register_model_version("lda", &first.run_id, "model").await.unwrap();
+        let version = registry
+            .register_model_version("lda", &first.run_id, "model")
+            .await
+            .unwrap();
         assert_eq!(version.version, "1");
         assert_eq!(version.source, format!("runs:/{}/model", first.run_id));
-        let version = registry.register_model_version("lda", &second.run_id, "model").await.unwrap();
+        let version = registry
+            .register_model_version("lda", &second.run_id, "model")
+            .await
+            .unwrap();
         assert_eq!(version.version, "2");
 
         registry.set_alias("lda", "champion", "2").await.unwrap();
@@ -345,15 +441,33 @@ mod tests {
         let tracker = LocalTracker::new(dir.path());
         let registry = LocalRegistry::new(dir.path());
         let run = tracker.create_run("topica", "a", &[]).await.unwrap();
-        registry.register_model_version("lda", &run.run_id, "model").await.unwrap();
+        registry
+            .register_model_version("lda", &run.run_id, "model")
+            .await
+            .unwrap();
 
         let error = registry.resolve("models:/lda@staging").await.unwrap_err();
-        assert_eq!(error.to_string(), "model lda has no alias staging: set it with `topica model promote --name lda --version V --alias staging`");
-        let error = registry.resolve("models:/other@champion").await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "model lda has no alias staging: set it with `topica model promote --name lda --version V --alias staging`"
+        );
+        let error = registry
+            .resolve("models:/other@champion")
+            .await
+            .unwrap_err();
         assert!(matches!(error, TrackerError::ModelNotFound(_)), "{error}");
-        let error = registry.set_alias("lda", "champion", "9").await.unwrap_err();
-        assert!(matches!(error, TrackerError::ModelVersionNotFound { .. }), "{error}");
-        let error = registry.register_model_version("lda", "0123abcd", "model").await.unwrap_err();
+        let error = registry
+            .set_alias("lda", "champion", "9")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, TrackerError::ModelVersionNotFound { .. }),
+            "{error}"
+        );
+        let error = registry
+            .register_model_version("lda", "0123abcd", "model")
+            .await
+            .unwrap_err();
         assert!(matches!(error, TrackerError::RunNotFound(_)), "{error}");
     }
 }

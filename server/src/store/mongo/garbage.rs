@@ -27,7 +27,12 @@ impl MongoStore {
         name: &str,
         operation: &str,
     ) -> Result<(), StoreError> {
-        let entry = StagingEntry { id, kind, name: name.to_owned(), updated_at: DateTime::now() };
+        let entry = StagingEntry {
+            id,
+            kind,
+            name: name.to_owned(),
+            updated_at: DateTime::now(),
+        };
         self.staging()
             .insert_one(&entry)
             .await
@@ -37,14 +42,25 @@ impl MongoStore {
 
     /// Renews the lease of a staging entry. Fails when garbage collection removed the entry
     /// because the writer stalled for longer than the lease, because the data may be gone.
-    pub(super) async fn renew_staging(&self, id: ObjectId, name: &str, operation: &str) -> Result<(), StoreError> {
+    pub(super) async fn renew_staging(
+        &self,
+        id: ObjectId,
+        name: &str,
+        operation: &str,
+    ) -> Result<(), StoreError> {
         let result = self
             .staging()
-            .update_one(doc! { "_id": id }, doc! { "$set": { "updated_at": DateTime::now() } })
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "updated_at": DateTime::now() } },
+            )
             .await
             .map_err(|error| self.error(operation, error))?;
         if result.matched_count == 0 {
-            return Err(StoreError::ConcurrentChange { corpus: name.to_owned(), operation: operation.to_owned() });
+            return Err(StoreError::ConcurrentChange {
+                corpus: name.to_owned(),
+                operation: operation.to_owned(),
+            });
         }
         Ok(())
     }
@@ -84,7 +100,10 @@ impl MongoStore {
             .await
             .map_err(|error| self.error("remove abandoned staging entries", error))?;
         if result.deleted_count > 0 {
-            tracing::info!(count = result.deleted_count, "removed abandoned staging entries of interrupted writes");
+            tracing::info!(
+                count = result.deleted_count,
+                "removed abandoned staging entries of interrupted writes"
+            );
         }
         Ok(())
     }
@@ -95,12 +114,22 @@ impl MongoStore {
     // reads run, either still staged or already pointed at.
     async fn delete_orphan_generations(&self) -> Result<(), StoreError> {
         let operation = "collect unused corpus generations";
-        let mut found = self.distinct_ids(&self.document_records(), "corpus_id", operation).await?;
-        found.extend(self.distinct_ids(&self.pipeline_entries(), "corpus_id", operation).await?);
+        let mut found = self
+            .distinct_ids(&self.document_records(), "corpus_id", operation)
+            .await?;
+        found.extend(
+            self.distinct_ids(&self.pipeline_entries(), "corpus_id", operation)
+                .await?,
+        );
         let staged = self.distinct_ids(&self.staging(), "_id", operation).await?;
-        let live = self.distinct_ids(&self.corpus_records(), "corpus_id", operation).await?;
+        let live = self
+            .distinct_ids(&self.corpus_records(), "corpus_id", operation)
+            .await?;
 
-        for corpus_id in found.iter().filter(|id| !staged.contains(id) && !live.contains(id)) {
+        for corpus_id in found
+            .iter()
+            .filter(|id| !staged.contains(id) && !live.contains(id))
+        {
             self.delete_generation(*corpus_id).await?;
         }
         Ok(())
@@ -108,13 +137,22 @@ impl MongoStore {
 
     async fn delete_orphan_token_sets(&self) -> Result<(), StoreError> {
         let operation = "collect unused token sets";
-        let mut found = self.distinct_ids(&self.token_records(), "token_set_id", operation).await?;
-        found.extend(self.distinct_ids(&self.dictionary_chunks(), "token_set_id", operation).await?);
+        let mut found = self
+            .distinct_ids(&self.token_records(), "token_set_id", operation)
+            .await?;
+        found.extend(
+            self.distinct_ids(&self.dictionary_chunks(), "token_set_id", operation)
+                .await?,
+        );
         let staged = self.distinct_ids(&self.staging(), "_id", operation).await?;
-        let live = self.distinct_ids(&self.pipeline_entries(), "token_set_id", operation).await?;
+        let live = self
+            .distinct_ids(&self.pipeline_entries(), "token_set_id", operation)
+            .await?;
 
-        let orphans: Vec<ObjectId> =
-            found.into_iter().filter(|id| !staged.contains(id) && !live.contains(id)).collect();
+        let orphans: Vec<ObjectId> = found
+            .into_iter()
+            .filter(|id| !staged.contains(id) && !live.contains(id))
+            .collect();
         self.delete_token_sets(&orphans).await
     }
 
@@ -160,7 +198,11 @@ impl MongoStore {
             .delete_many(filter)
             .await
             .map_err(|error| self.error(operation, error))?;
-        tracing::info!(token_sets = token_set_ids.len(), token_lists = deleted.deleted_count, "deleted unused token sets");
+        tracing::info!(
+            token_sets = token_set_ids.len(),
+            token_lists = deleted.deleted_count,
+            "deleted unused token sets"
+        );
         Ok(())
     }
 

@@ -8,7 +8,9 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Binary, DateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{CorpusInfo, Document, DocumentTokens, NewDocument, StoreError, corpus_version, now_rfc3339};
+use crate::store::{
+    CorpusInfo, Document, DocumentTokens, NewDocument, StoreError, corpus_version, now_rfc3339,
+};
 
 /// An entry of the `corpora` collection: the one record per corpus name that makes a corpus
 /// visible. Replacing it switches readers to another generation of documents in one write.
@@ -30,9 +32,15 @@ pub(super) struct CorpusRecord {
 impl CorpusRecord {
     /// Describes `documents` as generation `corpus_id` of corpus `name`.
     pub fn new(name: &str, source: &str, corpus_id: ObjectId, documents: &[NewDocument]) -> Self {
-        let collections: BTreeSet<&str> =
-            documents.iter().filter_map(|document| document.collection.as_deref()).collect();
-        let dates = || documents.iter().filter_map(|document| document.date.as_deref());
+        let collections: BTreeSet<&str> = documents
+            .iter()
+            .filter_map(|document| document.collection.as_deref())
+            .collect();
+        let dates = || {
+            documents
+                .iter()
+                .filter_map(|document| document.date.as_deref())
+        };
         Self {
             name: name.to_owned(),
             corpus_id,
@@ -182,5 +190,6 @@ pub(super) struct StagingEntry {
 }
 
 fn to_count(field: &str, value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {field} {value} in MongoDB")))
+    u64::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("negative {field} {value} in MongoDB")))
 }

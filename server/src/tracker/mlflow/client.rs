@@ -36,16 +36,25 @@ impl Client {
     /// after `timeout`. Credentials in the URL (`http://user:password@host`) are sent as HTTP
     /// basic authentication.
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, TrackerError> {
-        let invalid = |cause: String| TrackerError::InvalidMlflowUri { uri: base_url.to_owned(), cause };
+        let invalid = |cause: String| TrackerError::InvalidMlflowUri {
+            uri: base_url.to_owned(),
+            cause,
+        };
         let base = Url::parse(base_url.trim()).map_err(|error| invalid(error.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid(format!("the scheme is {:?}, not http or https", base.scheme())));
+            return Err(invalid(format!(
+                "the scheme is {:?}, not http or https",
+                base.scheme()
+            )));
         }
         if base.cannot_be_a_base() || base.query().is_some() || base.fragment().is_some() {
             return Err(invalid("the URL must have no query or fragment".into()));
         }
 
-        let base_display = redact_password(&base).as_str().trim_end_matches('/').to_owned();
+        let base_display = redact_password(&base)
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
 
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -53,7 +62,12 @@ impl Client {
             .user_agent(concat!("topica/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))?;
-        Ok(Self { http, base, base_display, timeout })
+        Ok(Self {
+            http,
+            base,
+            base_display,
+            timeout,
+        })
     }
 
     /// Returns the server's base URL, without a trailing slash or a password.
@@ -64,7 +78,10 @@ impl Client {
     /// Builds `<base>/<segments…>`, percent-encoding each segment.
     pub fn url<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Url {
         let mut url = self.base.clone();
-        url.path_segments_mut().expect("checked in Client::new").pop_if_empty().extend(segments);
+        url.path_segments_mut()
+            .expect("checked in Client::new")
+            .pop_if_empty()
+            .extend(segments);
         url
     }
 
@@ -74,10 +91,16 @@ impl Client {
     }
 
     /// Sends `GET <api>/<endpoint>?<query>` and parses the JSON response.
-    pub async fn get<T: DeserializeOwned>(&self, endpoint: &str, query: &[(&str, &str)]) -> Result<T, TrackerError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, TrackerError> {
         let mut url = self.api_url(endpoint);
         url.query_pairs_mut().extend_pairs(query);
-        let response = self.send(Method::GET, url.clone(), self.http.get(url.clone())).await?;
+        let response = self
+            .send(Method::GET, url.clone(), self.http.get(url.clone()))
+            .await?;
         self.read_json(&Method::GET, &url, response).await
     }
 
@@ -88,7 +111,13 @@ impl Client {
         body: &B,
     ) -> Result<T, TrackerError> {
         let url = self.api_url(endpoint);
-        let response = self.send(Method::POST, url.clone(), self.http.post(url.clone()).json(body)).await?;
+        let response = self
+            .send(
+                Method::POST,
+                url.clone(),
+                self.http.post(url.clone()).json(body),
+            )
+            .await?;
         self.read_json(&Method::POST, &url, response).await
     }
 
@@ -104,8 +133,13 @@ impl Client {
 
     /// Sends `GET url` and returns the raw body.
     pub async fn get_bytes(&self, url: Url) -> Result<Vec<u8>, TrackerError> {
-        let response = self.send(Method::GET, url.clone(), self.http.get(url.clone())).await?;
-        let bytes = response.bytes().await.map_err(|error| self.transport_error(&Method::GET, &url, &error))?;
+        let response = self
+            .send(Method::GET, url.clone(), self.http.get(url.clone()))
+            .await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(&Method::GET, &url, &error))?;
         Ok(bytes.to_vec())
     }
 
@@ -120,10 +154,15 @@ impl Client {
         let mut delay = FIRST_RETRY_DELAY;
         let mut retries = 0;
         let response = loop {
-            let attempt = request.try_clone().expect("request bodies are buffered, so they can be cloned");
+            let attempt = request
+                .try_clone()
+                .expect("request bodies are buffered, so they can be cloned");
             let outcome = attempt.send().await;
             let retryable = match &outcome {
-                Ok(response) => matches!(response.status(), StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE),
+                Ok(response) => matches!(
+                    response.status(),
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                ),
                 Err(error) => error.is_connect() && !error.is_timeout(),
             };
             if !retryable || retries == MAX_RETRIES {
@@ -151,7 +190,10 @@ impl Client {
             Ok(parsed) if !parsed.error_code.is_empty() || !parsed.message.is_empty() => {
                 (parsed.error_code, parsed.message)
             }
-            _ => (fallback_error_code(status), body.trim().chars().take(MAX_ERROR_BODY_CHARS).collect()),
+            _ => (
+                fallback_error_code(status),
+                body.trim().chars().take(MAX_ERROR_BODY_CHARS).collect(),
+            ),
         };
         Err(TrackerError::Mlflow {
             base_url: self.base_display.clone(),
@@ -169,7 +211,10 @@ impl Client {
         url: &Url,
         response: reqwest::Response,
     ) -> Result<T, TrackerError> {
-        let bytes = response.bytes().await.map_err(|error| self.transport_error(method, url, &error))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(method, url, &error))?;
         serde_json::from_slice(&bytes).map_err(|error| TrackerError::MlflowRequest {
             method: method.to_string(),
             url: redact_password(url).to_string(),
@@ -179,14 +224,21 @@ impl Client {
 
     fn transport_error(&self, method: &Method, url: &Url, error: &reqwest::Error) -> TrackerError {
         if error.is_connect() {
-            return TrackerError::MlflowUnreachable { url: self.base_display.clone(), cause: root_cause(error) };
+            return TrackerError::MlflowUnreachable {
+                url: self.base_display.clone(),
+                cause: root_cause(error),
+            };
         }
         let cause = if error.is_timeout() {
             format!("no response within {} s", self.timeout.as_secs_f64())
         } else {
             root_cause(error)
         };
-        TrackerError::MlflowRequest { method: method.to_string(), url: redact_password(url).to_string(), cause }
+        TrackerError::MlflowRequest {
+            method: method.to_string(),
+            url: redact_password(url).to_string(),
+            cause,
+        }
     }
 }
 
@@ -213,7 +265,11 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// Names a status that came without MLflow's JSON error body (from a proxy, say) in MLflow's
 /// style, such as `BAD_GATEWAY`.
 fn fallback_error_code(status: StatusCode) -> String {
-    status.canonical_reason().unwrap_or("HTTP_ERROR").to_uppercase().replace([' ', '-'], "_")
+    status
+        .canonical_reason()
+        .unwrap_or("HTTP_ERROR")
+        .to_uppercase()
+        .replace([' ', '-'], "_")
 }
 
 #[cfg(test)]
@@ -224,27 +280,45 @@ mod tests {
     fn urls_keep_base_path_encoded() {
         let client = Client::new("http://127.0.0.1:5000/mlflow/", Duration::from_secs(5)).unwrap();
         assert_eq!(client.base_url(), "http://127.0.0.1:5000/mlflow");
-        assert_eq!(client.api_url("mlflow/runs/get").as_str(), "http://127.0.0.1:5000/mlflow/api/2.0/mlflow/runs/get");
-        assert_eq!(client.url(["a b", "c#d"]).as_str(), "http://127.0.0.1:5000/mlflow/a%20b/c%23d");
+        assert_eq!(
+            client.api_url("mlflow/runs/get").as_str(),
+            "http://127.0.0.1:5000/mlflow/api/2.0/mlflow/runs/get"
+        );
+        assert_eq!(
+            client.url(["a b", "c#d"]).as_str(),
+            "http://127.0.0.1:5000/mlflow/a%20b/c%23d"
+        );
     }
 
     #[test]
     fn invalid_base_urls_are_rejected() {
-        for uri in ["127.0.0.1:5000", "file:///tmp/mlruns", "http://host/?x=1", "not a url"] {
+        for uri in [
+            "127.0.0.1:5000",
+            "file:///tmp/mlruns",
+            "http://host/?x=1",
+            "not a url",
+        ] {
             let error = Client::new(uri, Duration::from_secs(5)).unwrap_err();
-            assert!(matches!(error, TrackerError::InvalidMlflowUri { .. }), "{uri}: {error}");
+            assert!(
+                matches!(error, TrackerError::InvalidMlflowUri { .. }),
+                "{uri}: {error}"
+            );
         }
     }
 
     #[test]
     fn passwords_stay_out_of_messages() {
-        let client = Client::new("http://user:secret@127.0.0.1:5000", Duration::from_secs(5)).unwrap();
+        let client =
+            Client::new("http://user:secret@127.0.0.1:5000", Duration::from_secs(5)).unwrap();
         assert_eq!(client.base_url(), "http://user:***@127.0.0.1:5000");
     }
 
     #[test]
     fn fallback_error_codes_match_mlflow_style() {
         assert_eq!(fallback_error_code(StatusCode::BAD_GATEWAY), "BAD_GATEWAY");
-        assert_eq!(fallback_error_code(StatusCode::PAYLOAD_TOO_LARGE), "PAYLOAD_TOO_LARGE");
+        assert_eq!(
+            fallback_error_code(StatusCode::PAYLOAD_TOO_LARGE),
+            "PAYLOAD_TOO_LARGE"
+        );
     }
 }

@@ -3,9 +3,12 @@
 use async_trait::async_trait;
 
 use super::wire;
-use super::{ALREADY_EXISTS, INVALID_PARAMETER, MlflowTracker, NOT_FOUND, has_error_code, proxy_path, validate_artifact_path};
-use crate::tracker::registry::{ModelRegistry, ModelUri, ModelVersion, validate_alias};
+use super::{
+    ALREADY_EXISTS, INVALID_PARAMETER, MlflowTracker, NOT_FOUND, has_error_code, proxy_path,
+    validate_artifact_path,
+};
 use crate::tracker::TrackerError;
+use crate::tracker::registry::{ModelRegistry, ModelUri, ModelVersion, validate_alias};
 
 #[async_trait]
 impl ModelRegistry for MlflowTracker {
@@ -26,15 +29,23 @@ impl ModelRegistry for MlflowTracker {
 
         let artifact_uri = self.artifact_uri(run_id).await?;
         let folder = format!("{}/{artifact_path}", proxy_path(run_id, &artifact_uri)?);
-        let listing: wire::ArtifactListing =
-            self.client.get("mlflow-artifacts/artifacts", &[("path", folder.as_str())]).await?;
+        let listing: wire::ArtifactListing = self
+            .client
+            .get("mlflow-artifacts/artifacts", &[("path", folder.as_str())])
+            .await?;
         if listing.files.is_empty() {
-            return Err(TrackerError::ArtifactNotFound { run_id: run_id.to_owned(), path: artifact_path.to_owned() });
+            return Err(TrackerError::ArtifactNotFound {
+                run_id: run_id.to_owned(),
+                path: artifact_path.to_owned(),
+            });
         }
 
         let created = self
             .client
-            .post::<_, serde_json::Value>("mlflow/registered-models/create", &wire::CreateRegisteredModel { name })
+            .post::<_, serde_json::Value>(
+                "mlflow/registered-models/create",
+                &wire::CreateRegisteredModel { name },
+            )
             .await;
         match created {
             Ok(_) => tracing::info!(model = name, "created MLflow registered model"),
@@ -43,18 +54,35 @@ impl ModelRegistry for MlflowTracker {
         }
 
         let source = format!("{}/{artifact_path}", artifact_uri.trim_end_matches('/'));
-        let body = wire::CreateModelVersion { name, source: &source, run_id };
-        let response: wire::ModelVersionResponse = self.client.post("mlflow/model-versions/create", &body).await?;
+        let body = wire::CreateModelVersion {
+            name,
+            source: &source,
+            run_id,
+        };
+        let response: wire::ModelVersionResponse = self
+            .client
+            .post("mlflow/model-versions/create", &body)
+            .await?;
         tracing::info!(model = name, version = %response.model_version.version, run_id, "registered model version");
         Ok(to_model_version(response.model_version))
     }
 
     async fn set_alias(&self, name: &str, alias: &str, version: &str) -> Result<(), TrackerError> {
         validate_alias(name, alias)?;
-        let body = wire::SetAlias { name, alias, version };
-        match self.client.post::<_, wire::Empty>("mlflow/registered-models/alias", &body).await {
+        let body = wire::SetAlias {
+            name,
+            alias,
+            version,
+        };
+        match self
+            .client
+            .post::<_, wire::Empty>("mlflow/registered-models/alias", &body)
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(error) if has_error_code(&error, NOT_FOUND) => Err(self.missing_model_or_version(name, version).await),
+            Err(error) if has_error_code(&error, NOT_FOUND) => {
+                Err(self.missing_model_or_version(name, version).await)
+            }
             Err(error) => Err(error),
         }
     }
@@ -64,18 +92,31 @@ impl ModelRegistry for MlflowTracker {
         let found = match &uri {
             ModelUri::Alias { name, alias } => {
                 let query = [("name", name.as_str()), ("alias", alias.as_str())];
-                match self.client.get::<wire::ModelVersionResponse>("mlflow/registered-models/alias", &query).await {
+                match self
+                    .client
+                    .get::<wire::ModelVersionResponse>("mlflow/registered-models/alias", &query)
+                    .await
+                {
                     // MLflow 3.17 returns 400 INVALID_PARAMETER_VALUE for an unknown alias.
                     Err(error) if has_error_code(&error, INVALID_PARAMETER) => {
-                        Err(TrackerError::AliasNotFound { name: name.clone(), alias: alias.clone() })
+                        Err(TrackerError::AliasNotFound {
+                            name: name.clone(),
+                            alias: alias.clone(),
+                        })
                     }
-                    Err(error) if has_error_code(&error, NOT_FOUND) => Err(TrackerError::ModelNotFound(name.clone())),
+                    Err(error) if has_error_code(&error, NOT_FOUND) => {
+                        Err(TrackerError::ModelNotFound(name.clone()))
+                    }
                     other => other,
                 }
             }
             ModelUri::Version { name, version } => {
                 let query = [("name", name.as_str()), ("version", version.as_str())];
-                match self.client.get::<wire::ModelVersionResponse>("mlflow/model-versions/get", &query).await {
+                match self
+                    .client
+                    .get::<wire::ModelVersionResponse>("mlflow/model-versions/get", &query)
+                    .await
+                {
                     Err(error) if has_error_code(&error, NOT_FOUND) => {
                         Err(self.missing_model_or_version(name, version).await)
                     }
@@ -91,9 +132,18 @@ impl MlflowTracker {
     /// Returns `ModelNotFound` or `ModelVersionNotFound` for a 404 about `name`/`version`, after
     /// checking whether the registered model exists.
     async fn missing_model_or_version(&self, name: &str, version: &str) -> TrackerError {
-        match self.client.get::<serde_json::Value>("mlflow/registered-models/get", &[("name", name)]).await {
-            Ok(_) => TrackerError::ModelVersionNotFound { name: name.to_owned(), version: version.to_owned() },
-            Err(error) if has_error_code(&error, NOT_FOUND) => TrackerError::ModelNotFound(name.to_owned()),
+        match self
+            .client
+            .get::<serde_json::Value>("mlflow/registered-models/get", &[("name", name)])
+            .await
+        {
+            Ok(_) => TrackerError::ModelVersionNotFound {
+                name: name.to_owned(),
+                version: version.to_owned(),
+            },
+            Err(error) if has_error_code(&error, NOT_FOUND) => {
+                TrackerError::ModelNotFound(name.to_owned())
+            }
             Err(error) => error,
         }
     }

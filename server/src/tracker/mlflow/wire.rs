@@ -17,7 +17,10 @@ pub struct KeyValue {
 
 impl KeyValue {
     pub fn new(key: &str, value: &str) -> Self {
-        Self { key: key.to_owned(), value: value.to_owned() }
+        Self {
+            key: key.to_owned(),
+            value: value.to_owned(),
+        }
     }
 }
 
@@ -26,7 +29,10 @@ impl KeyValue {
 #[serde(default)]
 pub struct MetricMessage {
     pub key: String,
-    #[serde(serialize_with = "serialize_metric_value", deserialize_with = "deserialize_metric_value")]
+    #[serde(
+        serialize_with = "serialize_metric_value",
+        deserialize_with = "deserialize_metric_value"
+    )]
     pub value: f64,
     #[serde(deserialize_with = "deserialize_i64")]
     pub step: i64,
@@ -264,7 +270,9 @@ fn deserialize_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D:
     }
 }
 
-fn deserialize_optional_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+fn deserialize_optional_i64<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
     deserialize_i64(deserializer).map(Some)
 }
 
@@ -275,12 +283,21 @@ mod tests {
     #[test]
     fn metric_values_round_trip_non_finite() {
         for value in [1.5, -0.25, f64::INFINITY, f64::NEG_INFINITY] {
-            let message = MetricMessage { key: "m".into(), value, step: 3, timestamp: 7 };
+            let message = MetricMessage {
+                key: "m".into(),
+                value,
+                step: 3,
+                timestamp: 7,
+            };
             let json = serde_json::to_string(&message).unwrap();
             let back: MetricMessage = serde_json::from_str(&json).unwrap();
             assert_eq!(back, message, "{json}");
         }
-        let json = serde_json::to_string(&MetricMessage { value: f64::NAN, ..Default::default() }).unwrap();
+        let json = serde_json::to_string(&MetricMessage {
+            value: f64::NAN,
+            ..Default::default()
+        })
+        .unwrap();
         assert!(json.contains(r#""value":"NaN""#), "{json}");
         let back: MetricMessage = serde_json::from_str(&json).unwrap();
         assert!(back.value.is_nan());
@@ -288,7 +305,9 @@ mod tests {
 
     #[test]
     fn missing_fields_take_defaults() {
-        let run: RunResponse = serde_json::from_str(r#"{"run": {"info": {"run_id": "abc", "start_time": "12"}}}"#).unwrap();
+        let run: RunResponse =
+            serde_json::from_str(r#"{"run": {"info": {"run_id": "abc", "start_time": "12"}}}"#)
+                .unwrap();
         assert_eq!(run.run.info.run_id, "abc");
         assert_eq!(run.run.info.start_time, 12);
         assert_eq!(run.run.info.end_time, None);
