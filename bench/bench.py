@@ -46,6 +46,8 @@ STOPWORDS_FILE = "stopwords/english.txt"
 
 TRAIN_ITERATIONS = targets.DEFAULT_TOPICA_ITERATIONS
 ANCHOR_WORKERS = 2
+# Sweeps of the Wasm against native comparison.
+WASM_NATIVE_ITERATIONS = 200
 # Top words per topic saved for every model. c_v is scored on the top 10 and the top 20.
 SAVED_TOP_WORDS = 20
 # Top words for u_mass and c_npmi, the default of gensim's CoherenceModel and of `topica kpi`.
@@ -168,7 +170,7 @@ class Bench:
             "preprocess": process_summary(preprocessed),
             "preprocess_report": {
                 key: preprocess_report[key]
-                for key in ("pipeline_id", "documents", "tokens", "vocabulary_before_filter", "vocabulary")
+                for key in ("pipeline_id", "documents", "tokens", "vocabulary_before_filter", "vocabulary", "timings")
             },
         }
         if export:
@@ -384,6 +386,50 @@ class Bench:
             )
         return result
 
+    # Wasm against native ----------------------------------------------------------------------
+
+    def wasm_native(self) -> list[dict]:
+        """Train the single-partition sampler in the Wasm plugin (`topica train --partitions 1`) and
+        natively (the `lda_speed` example of topica-core) on the same token lists and settings."""
+        native_binary = self.args.topica.parent / "examples" / "lda_speed"
+        rows = []
+        for name in self.grid.corpora:
+            corpus = self.prepared[name]
+            seed = self.grid.seeds[name][0]
+            for topics in self.grid.topics:
+                log.info("Wasm and native training on %s, K=%d, %d sweeps", name, topics, WASM_NATIVE_ITERATIONS)
+                wasm = self.topica.run(
+                    "train",
+                    "--corpus", name,
+                    "--pipeline", corpus.pipeline_id,
+                    "--topics", topics,
+                    "--seed", seed,
+                    "--iterations", WASM_NATIVE_ITERATIONS,
+                    "--partitions", 1,
+                ).json()  # fmt: skip
+                environment = {
+                    **self.topica.env,
+                    "TOPICA_SPEED_TOKENS": str(corpus.filtered_tokens),
+                    "TOPICA_SPEED_TOPICS": str(topics),
+                    "TOPICA_SPEED_ITERATIONS": str(WASM_NATIVE_ITERATIONS),
+                    "TOPICA_SPEED_SEED": str(seed),
+                    "TOPICA_SPEED_JSON": "1",
+                }
+                native = run_measured([str(native_binary)], env=environment).json()
+                rows.append(
+                    {
+                        "corpus": name,
+                        "topics": topics,
+                        "iterations": WASM_NATIVE_ITERATIONS,
+                        "tokens": wasm["tokens"],
+                        "wasm_seconds": wasm["seconds"],
+                        "native_seconds": native["seconds"],
+                        "wasm_log_likelihood": wasm["final_log_likelihood"],
+                        "native_log_likelihood": native["log_likelihood"],
+                    }
+                )
+        return rows
+
     # Preprocessing throughput -----------------------------------------------------------------
 
     def preprocessing(self) -> dict:
@@ -397,7 +443,11 @@ class Bench:
             "corpus": PREPROCESS_CORPUS,
             "documents": prepared["documents"],
             "text_bytes": prepared["text_bytes"],
-            "topica": {**prepared["preprocess"], "tokens": prepared["preprocess_report"]["tokens"]},
+            "topica": {
+                **prepared["preprocess"],
+                "tokens": prepared["preprocess_report"]["tokens"],
+                "timings": prepared["preprocess_report"]["timings"],
+            },
             "python": {**python_output, **process_summary(python_measured)},
         }
 
@@ -531,6 +581,7 @@ def main(argv: list[str]) -> None:
         bench.section("training", bench.train_grid)
         if bench.results["training"]["error"] is None:
             bench.section("coherence_timing", bench.coherence_timing)
+        bench.section("wasm_native", bench.wasm_native)
         bench.section("sweep", bench.sweep)
         bench.section("preprocessing", bench.preprocessing)
     finished = datetime.datetime.now(datetime.timezone.utc)

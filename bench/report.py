@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from targets import PYTHON_EQUIVALENT_STEPS, chain_seconds
+
 MODEL_ORDER = (
     "gensim LdaModel passes=1",
     "gensim LdaMulticore passes=1",
@@ -140,7 +142,7 @@ def render_training(results: dict) -> str:
         subset = [row for row in rows if row["corpus"] == corpus and row["topics"] == topics]
         text += f"### {corpus}, K={topics}\n\n"
         model_rows, by_model = [], {}
-        for model in MODEL_ORDER:
+        for model in model_order(subset):
             runs = [row for row in subset if row["model"] == model]
             if not runs:
                 continue
@@ -171,27 +173,41 @@ def render_training(results: dict) -> str:
     return text
 
 
+def model_order(rows: list[dict]) -> list[str]:
+    """The anchors in MODEL_ORDER, then Topica's runs by ascending number of sweeps."""
+    topica = sorted(
+        {(row.get("iterations", 0), row["model"]) for row in rows if row["model"].startswith("Topica")}
+    )
+    return [model for model in MODEL_ORDER if model != "Topica"] + [model for _, model in topica]
+
+
 def render_ratios(by_model: dict[str, list[dict]]) -> str:
-    topica = by_model.get("Topica")
-    if not topica:
-        return ""
-    topica_wall = median(topica, lambda row: row["train_seconds"])
-    topica_cpu = median(topica, lambda row: row["train_cpu_seconds"])
-    topica_rss = median(topica, lambda row: row["max_rss_mib"])
-    topica_c_v = median(topica, lambda row: row["scores"]["c_v@10"])
+    """Every Topica run against every anchor; the runs with fewer sweeps only against tomotopy and
+    gensim LdaMulticore passes=10, the anchors of the training targets."""
     rows = []
-    for model, runs in by_model.items():
-        if model == "Topica":
+    for topica_model, topica in by_model.items():
+        if not topica_model.startswith("Topica"):
             continue
-        rows.append(
-            [
-                f"Topica / {model}",
-                number(topica_wall / median(runs, lambda row: row["train_seconds"])),
-                number(topica_cpu / median(runs, lambda row: row["train_cpu_seconds"])),
-                number(topica_rss / median(runs, lambda row: row["max_rss_mib"])),
-                f"{topica_c_v - median(runs, lambda row: row['scores']['c_v@10']):+.4f}",
-            ]
-        )
+        topica_wall = median(topica, lambda row: row["train_seconds"])
+        topica_cpu = median(topica, lambda row: row["train_cpu_seconds"])
+        topica_rss = median(topica, lambda row: row["max_rss_mib"])
+        topica_c_v = median(topica, lambda row: row["scores"]["c_v@10"])
+        for model, runs in by_model.items():
+            if model.startswith("Topica"):
+                continue
+            if topica_model != "Topica" and model not in ("tomotopy", "gensim LdaMulticore passes=10"):
+                continue
+            rows.append(
+                [
+                    f"{topica_model} / {model}",
+                    number(topica_wall / median(runs, lambda row: row["train_seconds"])),
+                    number(topica_cpu / median(runs, lambda row: row["train_cpu_seconds"])),
+                    number(topica_rss / median(runs, lambda row: row["max_rss_mib"])),
+                    f"{topica_c_v - median(runs, lambda row: row['scores']['c_v@10']):+.4f}",
+                ]
+            )
+    if not rows:
+        return ""
     return table(["ratio", "train s", "train CPU s*", "peak RSS", "c_v@10 difference"], rows)
 
 
@@ -234,36 +250,69 @@ def render_sweep(results: dict) -> str:
     text, sweep = section_header(results, "sweep", "K sweep")
     if not sweep:
         return text
-    topica, gensim = sweep["topica"], sweep["gensim"]
+    runs, gensim = sweep["topica"], sweep["gensim"]
     first, last = sweep["topics"]
     text += (
         f"The usual gensim notebook sweep on {sweep['corpus']}: one model per K = {first}..{last}, each scored "
         f"with c_v on its top {gensim['top_n']} words. gensim: `LdaModel` (passes=1) and `CoherenceModel` "
         f"per K, {gensim['seconds']:.1f} s inside Python ({gensim['process_wall_seconds']:.1f} s for the "
-        f"process). Topica: {topica['method']}, {topica['seconds']:.1f} s as reported"
+        "process). Topica: "
     )
-    if "process_wall_seconds" in topica:
-        text += f" ({topica['process_wall_seconds']:.1f} s for the process, {topica['workers']} workers)"
-    text += ".\n\n"
+    text += "; ".join(
+        f"`{run['method']}`, {run['seconds']:.1f} s as reported ({run['process_wall_seconds']:.1f} s for the "
+        f"process, {run['workers']} workers)"
+        for run in runs
+    )
+    text += ". Topica's c_v comes from the same sweep command, on the unfiltered texts.\n\n"
 
     gensim_by_k = {entry["topics"]: entry for entry in gensim["per_k"]}
-    topica_by_k = {entry["topics"]: entry for entry in topica["per_k"]}
+    runs_by_k = [{entry["topics"]: entry for entry in run["per_k"]} for run in runs]
     rows = []
     for topics in range(first, last + 1):
-        anchor, ours = gensim_by_k.get(topics, {}), topica_by_k.get(topics, {})
-        rows.append(
-            [
-                str(topics),
-                number(anchor.get("c_v"), 4),
-                number(anchor.get("train_seconds")),
-                number(anchor.get("coherence_seconds")),
-                number(ours.get("c_v"), 4),
-                number(ours.get("train_seconds")),
-            ]
-        )
+        anchor = gensim_by_k.get(topics, {})
+        row = [
+            str(topics),
+            number(anchor.get("c_v"), 4),
+            number(anchor.get("train_seconds")),
+            number(anchor.get("coherence_seconds")),
+        ]
+        for by_k in runs_by_k:
+            ours = by_k.get(topics, {})
+            row += [number(ours.get("c_v"), 4), number(ours.get("train_seconds"))]
+        rows.append(row)
 
-    header = ["K", "gensim c_v", "gensim train s", "gensim c_v s", "Topica c_v", "Topica train s"]
+    header = ["K", "gensim c_v", "gensim train s", "gensim c_v s"]
+    for run in runs:
+        header += [f"Topica c_v ({run['iterations']} sweeps)", f"Topica train s ({run['iterations']} sweeps)"]
     return text + table(header, rows) + "\n"
+
+
+def render_wasm_native(results: dict) -> str:
+    text, rows = section_header(results, "wasm_native", "Wasm against native")
+    if not rows:
+        return text
+    text += (
+        "The single-partition sampler on the same filtered token lists, the same seed and the same "
+        "settings: in the Wasm plugin through `topica train --partitions 1` (its `seconds`, which include "
+        "instantiating the plugin and copying the documents in), and compiled natively as the `lda_speed` "
+        "example of topica-core (the training call only). Equal final log-likelihoods mean the same "
+        "model, bit for bit.\n\n"
+    )
+    table_rows = [
+        [
+            row["corpus"],
+            str(row["topics"]),
+            str(row["iterations"]),
+            f"{row['tokens']:,}",
+            number(row["wasm_seconds"]),
+            number(row["native_seconds"]),
+            number(row["wasm_seconds"] / row["native_seconds"]),
+            "yes" if row["wasm_log_likelihood"] == row["native_log_likelihood"] else "no",
+        ]
+        for row in rows
+    ]
+    header = ["corpus", "K", "sweeps", "tokens", "Wasm s", "native s", "Wasm / native", "same model"]
+    return text + table(header, table_rows) + "\n"
 
 
 def render_preprocessing(results: dict) -> str:
@@ -273,22 +322,23 @@ def render_preprocessing(results: dict) -> str:
     megabytes = result["text_bytes"] / 1e6
     documents = result["documents"]
     topica, python = result["topica"], result["python"]
+    timings = topica["timings"]
+    equivalent = chain_seconds(timings, PYTHON_EQUIVALENT_STEPS)
     text += (
         f"{result['corpus']}: {documents:,} documents stored by `topica ingest`, {megabytes:.2f} MB of text in "
-        f"the source file; the Python loop reads {python['documents']:,} documents. Topica's time is the whole "
-        "`topica preprocess` process: reading the documents from SQLite, the Wasm chain (tokenizer, "
-        "lowercase, alpha-filter, stopwords, phrases), the dictionary and storing the tokens. Python's "
-        'time is only the loop `re.findall(r"[a-z]+", text.lower())`, length ≥ 3, English stopword set, '
-        "over texts already in memory, with no phrases and no dictionary.\n\n"
+        f"the source file; the Python loop reads {python['documents']:,} documents. Python's time is only the "
+        'loop `re.findall(r"[a-z]+", text.lower())`, length ≥ 3, English stopword set, over texts already in '
+        "memory. Topica's times come from the `timings` that `topica preprocess` reports: each step of the "
+        "Wasm chain (instantiation excluded), and the parts of the whole command.\n\n"
     )
     rows = [
         [
-            "Topica `preprocess`",
-            number(topica["process_wall_seconds"]),
-            f"{documents / topica['process_wall_seconds']:,.0f}",
-            number(megabytes / topica["process_wall_seconds"]),
+            "Topica " + " + ".join(PYTHON_EQUIVALENT_STEPS),
+            number(equivalent),
+            f"{documents / equivalent:,.0f}",
+            number(megabytes / equivalent),
             f"{topica['tokens']:,}",
-            number(topica["max_rss_mib"], 0),
+            "",
         ],
         [
             "Python regex + stopwords",
@@ -298,8 +348,24 @@ def render_preprocessing(results: dict) -> str:
             f"{python['tokens']:,}",
             number(python["max_rss_mib"], 0),
         ],
+        [
+            "Topica `preprocess`, whole process",
+            number(topica["process_wall_seconds"]),
+            f"{documents / topica['process_wall_seconds']:,.0f}",
+            number(megabytes / topica["process_wall_seconds"]),
+            f"{topica['tokens']:,}",
+            number(topica["max_rss_mib"], 0),
+        ],
     ]
-    return text + table(["pipeline", "s", "docs/s", "MB/s", "tokens", "peak RSS MiB"], rows) + "\n"
+    text += table(["pipeline", "s", "docs/s", "MB/s", "tokens", "peak RSS MiB"], rows) + "\n"
+    parts = [["read documents from the store", number(timings["read"])]]
+    parts += [[f"step {step['plugin']}", number(step["seconds"])] for step in timings["steps"]]
+    parts += [
+        ["whole chain, instantiation included", number(timings["chain"])],
+        ["dictionary and filter_extremes", number(timings["dictionary"])],
+        ["store tokens and dictionary", number(timings["store"])],
+    ]
+    return text + table(["part of `topica preprocess`", "s"], parts) + "\n"
 
 
 def render(results: dict, results_path: Path) -> str:
@@ -311,6 +377,7 @@ def render(results: dict, results_path: Path) -> str:
             render_corpora(results),
             render_training(results),
             render_coherence_timing(results),
+            render_wasm_native(results),
             render_sweep(results),
             render_preprocessing(results),
         ]

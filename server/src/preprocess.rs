@@ -2,7 +2,7 @@
 //! `filter_extremes`, with the tokens stored back with each document.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -231,6 +231,29 @@ pub struct PreprocessReport {
     /// Documents with no dictionary words left; they are excluded from training.
     pub empty_after_filter: Vec<String>,
     pub steps: serde_json::Value,
+    pub timings: PreprocessTimings,
+}
+
+/// Where the time of one preprocessing run went, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreprocessTimings {
+    /// Reading the documents from the store.
+    pub read: f64,
+    /// The plugin chain, instantiation included.
+    pub chain: f64,
+    /// Each step of the chain, in order, instantiation excluded.
+    pub steps: Vec<StepTiming>,
+    /// Building and filtering the dictionary.
+    pub dictionary: f64,
+    /// Writing the token lists and the dictionary to the store.
+    pub store: f64,
+}
+
+/// Seconds one step of the chain took.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    pub plugin: String,
+    pub seconds: f64,
 }
 
 /// Runs the chain on every document of `corpus`, builds and filters the dictionary, and stores
@@ -240,7 +263,9 @@ pub async fn preprocess(
     corpus: &str,
     config: &PipelineConfig,
 ) -> Result<PreprocessReport, PreprocessError> {
+    let started = Instant::now();
     let documents = context.store.documents(corpus).await?;
+    let read = started.elapsed().as_secs_f64();
     let texts: Vec<String> = documents
         .iter()
         .map(|document| document.content.text.clone())
@@ -249,25 +274,48 @@ pub async fn preprocess(
     let limits = config.limits.to_sandbox_limits()?;
     let host = context.host.clone();
     let steps = config.steps.clone();
-    let (token_lists, chain_id, steps_description) = tokio::task::spawn_blocking(move || {
-        let mut specs = Vec::with_capacity(steps.len());
-        for step in &steps {
-            // A plugin given as a path to a `.wasm` component is a user plugin.
-            let plugin = if step.plugin.ends_with(".wasm") {
-                StepPlugin::Loaded(host.load_file(&step.plugin)?)
-            } else {
-                StepPlugin::Builtin(step.plugin.clone())
-            };
-            specs.push((plugin, step.settings.to_string()));
-        }
-        let pipeline = TextPipeline::new(&host, specs)?.with_limits(limits)?;
-        let tokens = pipeline.run(&texts)?;
-        let description = serde_json::to_value(pipeline.steps()).expect("step records serialise");
-        Ok::<_, topica_plugin_host::Error>((tokens, pipeline.pipeline_id(), description))
-    })
-    .await
-    .expect("the preprocessing task does not panic")?;
+    let started = Instant::now();
+    let (token_lists, chain_id, steps_description, step_seconds) =
+        tokio::task::spawn_blocking(move || {
+            let mut specs = Vec::with_capacity(steps.len());
+            for step in &steps {
+                // A plugin given as a path to a `.wasm` component is a user plugin.
+                let plugin = if step.plugin.ends_with(".wasm") {
+                    StepPlugin::Loaded(host.load_file(&step.plugin)?)
+                } else {
+                    StepPlugin::Builtin(step.plugin.clone())
+                };
+                specs.push((plugin, step.settings.to_string()));
+            }
+            let pipeline = TextPipeline::new(&host, specs)?.with_limits(limits)?;
+            let mut step_seconds = vec![0.0; steps.len()];
+            let tokens = pipeline.run_with_progress(&texts, |progress| {
+                step_seconds[progress.step] = progress.step_seconds;
+                true
+            })?;
+            let description =
+                serde_json::to_value(pipeline.steps()).expect("step records serialise");
+            Ok::<_, topica_plugin_host::Error>((
+                tokens,
+                pipeline.pipeline_id(),
+                description,
+                step_seconds,
+            ))
+        })
+        .await
+        .expect("the preprocessing task does not panic")?;
+    let chain = started.elapsed().as_secs_f64();
+    let steps = config
+        .steps
+        .iter()
+        .zip(step_seconds)
+        .map(|(step, seconds)| StepTiming {
+            plugin: step.plugin.clone(),
+            seconds,
+        })
+        .collect();
 
+    let started = Instant::now();
     let mut dictionary = Dictionary::from_documents(token_lists.iter().map(Vec::as_slice));
     let vocabulary_before_filter = dictionary.len();
     dictionary
@@ -312,7 +360,10 @@ pub async fn preprocess(
             tokens,
         });
     }
+    let dictionary_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
     context.store.save_tokens(corpus, &record, stored).await?;
+    let store = started.elapsed().as_secs_f64();
 
     Ok(PreprocessReport {
         corpus: corpus.to_owned(),
@@ -324,6 +375,13 @@ pub async fn preprocess(
         empty_after_plugins,
         empty_after_filter,
         steps: description,
+        timings: PreprocessTimings {
+            read,
+            chain,
+            steps,
+            dictionary: dictionary_seconds,
+            store,
+        },
     })
 }
 

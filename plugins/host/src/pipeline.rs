@@ -2,6 +2,7 @@
 //! filters, run over a list of texts in batches.
 
 use std::num::NonZeroUsize;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -55,7 +56,7 @@ pub struct StepRecord {
 }
 
 /// Progress of [`TextPipeline::run_with_progress`], reported after every batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PipelineProgress {
     /// Index of the running step, from 0.
     pub step: usize,
@@ -67,6 +68,8 @@ pub struct PipelineProgress {
     pub done: usize,
     /// Documents in the corpus.
     pub total: usize,
+    /// Seconds the running step has taken so far, all its phases together.
+    pub step_seconds: f64,
 }
 
 /// An ordered list of text steps: first a tokenizer, then token filters and corpus filters.
@@ -185,33 +188,43 @@ impl TextPipeline {
         let (mut tokenizer, mut filters) = self.instantiate()?;
         let steps = self.steps.len();
         let total = texts.len();
-        let mut report = |step: usize, phase: &'static str, done: usize, plugin: &str| {
-            let keep_going = progress(&PipelineProgress {
-                step,
-                steps,
-                phase,
-                done,
-                total,
-            });
-            if keep_going {
-                Ok(())
-            } else {
-                Err(Error::Cancelled {
-                    plugin: plugin.to_owned(),
-                })
-            }
-        };
+        let mut report =
+            |step: usize, phase: &'static str, done: usize, plugin: &str, started: Instant| {
+                let keep_going = progress(&PipelineProgress {
+                    step,
+                    steps,
+                    phase,
+                    done,
+                    total,
+                    step_seconds: started.elapsed().as_secs_f64(),
+                });
+                if keep_going {
+                    Ok(())
+                } else {
+                    Err(Error::Cancelled {
+                        plugin: plugin.to_owned(),
+                    })
+                }
+            };
 
         let mut docs = Vec::with_capacity(total);
+        let started = Instant::now();
         for batch in texts.chunks(self.batch_size.get()) {
             let tokens = tokenizer.tokenize(batch)?;
             check_len(tokenizer.plugin(), batch.len(), tokens.len())?;
             docs.extend(tokens);
-            report(0, "tokenize", docs.len(), tokenizer.plugin().name())?;
+            report(
+                0,
+                "tokenize",
+                docs.len(),
+                tokenizer.plugin().name(),
+                started,
+            )?;
         }
 
         for (offset, filter) in filters.iter_mut().enumerate() {
             let step = offset + 1;
+            let started = Instant::now();
             docs = match filter {
                 Filter::Token(filter) => {
                     let mut rewritten = Vec::with_capacity(total);
@@ -219,7 +232,13 @@ impl TextPipeline {
                         let tokens = filter.apply(batch)?;
                         check_len(filter.plugin(), batch.len(), tokens.len())?;
                         rewritten.extend(tokens);
-                        report(step, "apply", rewritten.len(), filter.plugin().name())?;
+                        report(
+                            step,
+                            "apply",
+                            rewritten.len(),
+                            filter.plugin().name(),
+                            started,
+                        )?;
                     }
                     rewritten
                 }
@@ -228,14 +247,20 @@ impl TextPipeline {
                     for batch in docs.chunks(self.batch_size.get()) {
                         filter.fit(batch)?;
                         fitted += batch.len();
-                        report(step, "fit", fitted, filter.plugin().name())?;
+                        report(step, "fit", fitted, filter.plugin().name(), started)?;
                     }
                     let mut rewritten = Vec::with_capacity(total);
                     for batch in docs.chunks(self.batch_size.get()) {
                         let tokens = filter.apply(batch)?;
                         check_len(filter.plugin(), batch.len(), tokens.len())?;
                         rewritten.extend(tokens);
-                        report(step, "apply", rewritten.len(), filter.plugin().name())?;
+                        report(
+                            step,
+                            "apply",
+                            rewritten.len(),
+                            filter.plugin().name(),
+                            started,
+                        )?;
                     }
                     rewritten
                 }
