@@ -2,6 +2,9 @@
 //! filters, run over a list of texts in batches.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -82,6 +85,7 @@ pub struct TextPipeline {
     steps: Vec<(PluginRef, StepRecord)>,
     limits: SandboxLimits,
     batch_size: NonZeroUsize,
+    workers: NonZeroUsize,
 }
 
 impl TextPipeline {
@@ -123,8 +127,9 @@ impl TextPipeline {
             steps: resolved,
             limits: SandboxLimits::text(),
             batch_size: NonZeroUsize::new(DEFAULT_BATCH_SIZE).expect("the default is positive"),
+            workers: thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
         };
-        pipeline.instantiate()?;
+        pipeline.check_settings()?;
         Ok(pipeline)
     }
 
@@ -139,6 +144,14 @@ impl TextPipeline {
     /// under one deadline. Default: 256.
     pub fn with_batch_size(mut self, batch_size: NonZeroUsize) -> Self {
         self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets how many instances of a tokenizer or token filter run at once, each on its own
+    /// thread. Default: the number of CPU cores. The output does not depend on it, as long as
+    /// these plugins treat every document on its own, as their interface requires.
+    pub fn with_workers(mut self, workers: NonZeroUsize) -> Self {
+        self.workers = workers;
         self
     }
 
@@ -180,16 +193,25 @@ impl TextPipeline {
 
     /// Runs the pipeline like [`TextPipeline::run`], calling `progress` after every batch;
     /// when `progress` returns false the run stops with [`Error::Cancelled`].
+    ///
+    /// The tokenizer and the token filters work on each document alone, so each of them runs
+    /// in up to [`TextPipeline::with_workers`] instances at once, on contiguous shares of the
+    /// documents; the output keeps the documents' order. A corpus filter runs in one instance,
+    /// because its statistics must cover every document.
     pub fn run_with_progress(
         &self,
         texts: &[String],
         mut progress: impl FnMut(&PipelineProgress) -> bool,
     ) -> Result<Vec<Vec<String>>, Error> {
-        let (mut tokenizer, mut filters) = self.instantiate()?;
         let steps = self.steps.len();
         let total = texts.len();
-        let mut report =
-            |step: usize, phase: &'static str, done: usize, plugin: &str, started: Instant| {
+        let batch_size = self.batch_size.get();
+        let workers = self.workers.get().min(total.div_ceil(batch_size)).max(1);
+        let mut docs = Vec::new();
+
+        for (step, (plugin, record)) in self.steps.iter().enumerate() {
+            let settings = record.settings.to_string();
+            let mut report = |phase: &'static str, done: usize, started: Instant| {
                 let keep_going = progress(&PipelineProgress {
                     step,
                     steps,
@@ -202,102 +224,165 @@ impl TextPipeline {
                     Ok(())
                 } else {
                     Err(Error::Cancelled {
-                        plugin: plugin.to_owned(),
+                        plugin: plugin.name().to_owned(),
                     })
                 }
             };
 
-        let mut docs = Vec::with_capacity(total);
-        let started = Instant::now();
-        for batch in texts.chunks(self.batch_size.get()) {
-            let tokens = tokenizer.tokenize(batch)?;
-            check_len(tokenizer.plugin(), batch.len(), tokens.len())?;
-            docs.extend(tokens);
-            report(
-                0,
-                "tokenize",
-                docs.len(),
-                tokenizer.plugin().name(),
-                started,
-            )?;
-        }
-
-        for (offset, filter) in filters.iter_mut().enumerate() {
-            let step = offset + 1;
-            let started = Instant::now();
-            docs = match filter {
-                Filter::Token(filter) => {
-                    let mut rewritten = Vec::with_capacity(total);
-                    for batch in docs.chunks(self.batch_size.get()) {
+            docs = match plugin.kind() {
+                PluginKind::Tokenizer => {
+                    let mut instances = (0..workers)
+                        .map(|_| self.host.tokenizer(plugin, &settings, &self.limits))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let started = Instant::now();
+                    let tokenize = |tokenizer: &mut Tokenizer, batch: &[String]| {
+                        let tokens = tokenizer.tokenize(batch)?;
+                        check_len(tokenizer.plugin(), batch.len(), tokens.len())?;
+                        Ok(tokens)
+                    };
+                    self.per_document(&mut instances, texts, tokenize, |done| {
+                        report("tokenize", done, started)
+                    })?
+                }
+                PluginKind::TokenFilter => {
+                    let mut instances = (0..workers)
+                        .map(|_| self.host.token_filter(plugin, &settings, &self.limits))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let started = Instant::now();
+                    let apply = |filter: &mut TokenFilter, batch: &[Vec<String>]| {
                         let tokens = filter.apply(batch)?;
                         check_len(filter.plugin(), batch.len(), tokens.len())?;
-                        rewritten.extend(tokens);
-                        report(
-                            step,
-                            "apply",
-                            rewritten.len(),
-                            filter.plugin().name(),
-                            started,
-                        )?;
-                    }
-                    rewritten
+                        Ok(tokens)
+                    };
+                    self.per_document(&mut instances, &docs, apply, |done| {
+                        report("apply", done, started)
+                    })?
                 }
-                Filter::Corpus(filter) => {
+                _ => {
+                    let mut filter = self.host.corpus_filter(plugin, &settings, &self.limits)?;
+                    let started = Instant::now();
                     let mut fitted = 0;
-                    for batch in docs.chunks(self.batch_size.get()) {
+                    for batch in docs.chunks(batch_size) {
                         filter.fit(batch)?;
                         fitted += batch.len();
-                        report(step, "fit", fitted, filter.plugin().name(), started)?;
+                        report("fit", fitted, started)?;
                     }
-                    let mut rewritten = Vec::with_capacity(total);
-                    for batch in docs.chunks(self.batch_size.get()) {
+                    let apply = |filter: &mut CorpusFilter, batch: &[Vec<String>]| {
                         let tokens = filter.apply(batch)?;
                         check_len(filter.plugin(), batch.len(), tokens.len())?;
-                        rewritten.extend(tokens);
-                        report(
-                            step,
-                            "apply",
-                            rewritten.len(),
-                            filter.plugin().name(),
-                            started,
-                        )?;
-                    }
-                    rewritten
+                        Ok(tokens)
+                    };
+                    self.per_document(std::slice::from_mut(&mut filter), &docs, apply, |done| {
+                        report("apply", done, started)
+                    })?
                 }
             };
         }
         Ok(docs)
     }
 
-    /// Creates and configures a fresh instance of every step.
-    fn instantiate(&self) -> Result<(Tokenizer, Vec<Filter>), Error> {
-        let (first, rest) = self
-            .steps
-            .split_first()
-            .expect("a pipeline has at least one step");
-        let (plugin, record) = first;
-        let tokenizer = self
-            .host
-            .tokenizer(plugin, &record.settings.to_string(), &self.limits)?;
-
-        let mut filters = Vec::with_capacity(rest.len());
-        for (plugin, record) in rest {
-            let settings = record.settings.to_string();
-            let filter = match plugin.kind() {
-                PluginKind::TokenFilter => {
-                    Filter::Token(self.host.token_filter(plugin, &settings, &self.limits)?)
-                }
-                _ => Filter::Corpus(self.host.corpus_filter(plugin, &settings, &self.limits)?),
-            };
-            filters.push(filter);
+    /// Passes `inputs` to `call` in batches, on one thread per instance, each instance taking a
+    /// contiguous share of the inputs, and returns the outputs in the inputs' order. `report`
+    /// runs on this thread after every batch with the number of inputs done; an error from it or
+    /// from `call` stops the other threads after their current batch.
+    fn per_document<S: Send, I: Sync>(
+        &self,
+        instances: &mut [S],
+        inputs: &[I],
+        call: impl Fn(&mut S, &[I]) -> Result<Vec<Vec<String>>, Error> + Sync,
+        mut report: impl FnMut(usize) -> Result<(), Error>,
+    ) -> Result<Vec<Vec<String>>, Error> {
+        let batch_size = self.batch_size.get();
+        if let [instance] = instances {
+            let mut outputs = Vec::with_capacity(inputs.len());
+            for batch in inputs.chunks(batch_size) {
+                outputs.extend(call(instance, batch)?);
+                report(outputs.len())?;
+            }
+            return Ok(outputs);
         }
-        Ok((tokenizer, filters))
-    }
-}
 
-enum Filter {
-    Token(TokenFilter),
-    Corpus(CorpusFilter),
+        let share = inputs.len().div_ceil(instances.len()).max(1);
+        let stop = AtomicBool::new(false);
+        let mut report_error = None;
+        let (sender, receiver) = mpsc::channel::<usize>();
+        let parts: Vec<Result<Vec<Vec<String>>, Error>> = thread::scope(|scope| {
+            let handles: Vec<_> = instances
+                .iter_mut()
+                .zip(inputs.chunks(share))
+                .map(|(instance, part)| {
+                    let (sender, call, stop) = (sender.clone(), &call, &stop);
+                    scope.spawn(move || {
+                        let mut outputs = Vec::with_capacity(part.len());
+                        for batch in part.chunks(batch_size) {
+                            if stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            match call(instance, batch) {
+                                Ok(tokens) => outputs.extend(tokens),
+                                Err(error) => {
+                                    stop.store(true, Ordering::Relaxed);
+                                    return Err(error);
+                                }
+                            }
+                            // The receiver lives until every thread has ended.
+                            let _ = sender.send(batch.len());
+                        }
+                        Ok(outputs)
+                    })
+                })
+                .collect();
+            drop(sender);
+
+            // The loop ends when every thread has dropped its sender.
+            let mut done = 0;
+            for count in receiver {
+                done += count;
+                if report_error.is_none()
+                    && let Err(error) = report(done)
+                {
+                    report_error = Some(error);
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            handles
+                .into_iter()
+                .map(|handle| match handle.join() {
+                    Ok(part) => part,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        });
+
+        let mut outputs = Vec::with_capacity(inputs.len());
+        for part in parts {
+            outputs.extend(part?);
+        }
+        match report_error {
+            Some(error) => Err(error),
+            None => Ok(outputs),
+        }
+    }
+
+    /// Creates and configures one instance of every step, so that invalid settings fail when
+    /// the pipeline is built.
+    fn check_settings(&self) -> Result<(), Error> {
+        for (plugin, record) in &self.steps {
+            let settings = record.settings.to_string();
+            match plugin.kind() {
+                PluginKind::Tokenizer => {
+                    self.host.tokenizer(plugin, &settings, &self.limits)?;
+                }
+                PluginKind::TokenFilter => {
+                    self.host.token_filter(plugin, &settings, &self.limits)?;
+                }
+                _ => {
+                    self.host.corpus_filter(plugin, &settings, &self.limits)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Checks that step `index` may hold a plugin of this kind.

@@ -7,12 +7,16 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{
     CorpusInfo, Document, DocumentTokens, NewDocument, PipelineRecord, Store, StoreError,
     check_document_sizes, check_token_positions, corpus_version, now_rfc3339,
 };
+
+/// Rows per multi-row INSERT: one statement per row would cost a round trip to SQLite's worker
+/// thread each, and 256 rows of 10 columns stay far below SQLite's limit of 32,766 parameters.
+const ROWS_PER_INSERT: usize = 256;
 
 /// A store in one SQLite database file, written in transactions so that a crash leaves no half
 /// corpus behind.
@@ -123,23 +127,24 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
 
-        for (position, document) in documents.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO documents (corpus_id, position, doc_id, collection, date, title, file_name, text, char_count, word_count) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(corpus_id)
-            .bind(position as i64)
-            .bind(&document.doc_id)
-            .bind(&document.collection)
-            .bind(&document.date)
-            .bind(&document.title)
-            .bind(&document.file_name)
-            .bind(&document.text)
-            .bind(document.char_count as i64)
-            .bind(document.word_count as i64)
-            .execute(&mut *tx)
-            .await?;
+        let rows: Vec<(usize, &NewDocument)> = documents.iter().enumerate().collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO documents (corpus_id, position, doc_id, collection, date, title, file_name, text, char_count, word_count) ",
+            );
+            insert.push_values(chunk, |mut row, (position, document)| {
+                row.push_bind(corpus_id)
+                    .push_bind(*position as i64)
+                    .push_bind(&document.doc_id)
+                    .push_bind(&document.collection)
+                    .push_bind(&document.date)
+                    .push_bind(&document.title)
+                    .push_bind(&document.file_name)
+                    .push_bind(&document.text)
+                    .push_bind(document.char_count as i64)
+                    .push_bind(document.word_count as i64);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
 
@@ -232,18 +237,24 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
 
-        for entry in &tokens {
-            let json = serde_json::to_string(&entry.tokens)
-                .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-            sqlx::query(
-                "INSERT INTO tokens (corpus_id, pipeline_id, position, tokens) VALUES (?, ?, ?, ?)",
-            )
-            .bind(corpus_id)
-            .bind(&pipeline.pipeline_id)
-            .bind(entry.position as i64)
-            .bind(json)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in tokens.chunks(ROWS_PER_INSERT) {
+            let rows = chunk
+                .iter()
+                .map(|entry| {
+                    serde_json::to_string(&entry.tokens)
+                        .map(|json| (entry.position as i64, json))
+                        .map_err(|error| StoreError::Corrupt(error.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut insert =
+                QueryBuilder::new("INSERT INTO tokens (corpus_id, pipeline_id, position, tokens) ");
+            insert.push_values(rows, |mut row, (position, json)| {
+                row.push_bind(corpus_id)
+                    .push_bind(&pipeline.pipeline_id)
+                    .push_bind(position)
+                    .push_bind(json);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

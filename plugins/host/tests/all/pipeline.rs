@@ -51,6 +51,46 @@ fn batches_keep_order() {
 }
 
 #[test]
+fn workers_do_not_change_the_output() {
+    let texts: Vec<String> = (0..101)
+        .map(|index| format!("Il Progresso, {index} maggio: l'uomo e la città N{index}."))
+        .collect();
+    let run = |workers: usize| {
+        TextPipeline::new(host(), ITALIAN_CHAIN)
+            .unwrap()
+            .with_batch_size(NonZeroUsize::new(4).unwrap())
+            .with_workers(NonZeroUsize::new(workers).unwrap())
+            .run(&texts)
+            .unwrap()
+    };
+    let sequential = run(1);
+    assert_eq!(sequential.len(), texts.len());
+    assert_eq!(
+        sequential[100],
+        strings(&["progress", "magg", "uom", "citt"])
+    );
+    assert_eq!(run(2), sequential);
+    assert_eq!(run(3), sequential);
+}
+
+#[test]
+fn progress_cancels_parallel_workers() {
+    let texts: Vec<String> = (0..40).map(|index| format!("parola{index}")).collect();
+    let pipeline = TextPipeline::new(host(), [("tokenizer", "{}"), ("lowercase", "{}")])
+        .unwrap()
+        .with_batch_size(NonZeroUsize::new(2).unwrap())
+        .with_workers(NonZeroUsize::new(2).unwrap());
+    let mut tokenized = Vec::new();
+    let result = pipeline.run_with_progress(&texts, |progress| {
+        tokenized.push(progress.done);
+        progress.done < 10
+    });
+    assert!(matches!(result, Err(Error::Cancelled { ref plugin }) if plugin == "tokenizer"));
+    // Each thread finishes at most the batch it is in when the stop comes.
+    assert!(tokenized.len() < 20, "{tokenized:?}");
+}
+
+#[test]
 fn pipeline_id_changes_with_settings() {
     let base = TextPipeline::new(host(), ITALIAN_CHAIN).unwrap();
     let same = TextPipeline::new(host(), ITALIAN_CHAIN).unwrap();
@@ -158,9 +198,11 @@ fn settings_must_be_an_object() {
 
 #[test]
 fn progress_can_cancel() {
+    // One worker, so that the reports come in a fixed order.
     let pipeline = TextPipeline::new(host(), [("tokenizer", "{}"), ("lowercase", "{}")])
         .unwrap()
-        .with_batch_size(NonZeroUsize::new(2).unwrap());
+        .with_batch_size(NonZeroUsize::new(2).unwrap())
+        .with_workers(NonZeroUsize::MIN);
     let texts = strings(&["a", "b", "c", "d", "e"]);
     let mut reports = Vec::new();
     let result = pipeline.run_with_progress(&texts, |progress| {
