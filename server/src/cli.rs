@@ -64,6 +64,8 @@ pub enum Command {
     Train(TrainCommand),
     /// Compute topic coherence (c_v, u_mass, c_npmi) for a tracked run.
     Kpi(KpiCommand),
+    /// Infer the topic distribution of new texts under a tracked model.
+    Infer(InferCommand),
     /// Ingest, preprocess, train and score in one go.
     Pipeline(PipelineCommand),
     /// Train one model per number of topics in parallel and compare their coherence.
@@ -233,6 +235,26 @@ pub struct KpiCommand {
     pub run: String,
     #[command(flatten)]
     pub options: KpiArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InferCommand {
+    /// Tracked run whose model to use: a run id, `models:/NAME@ALIAS` or `models:/NAME/VERSION`.
+    #[arg(long)]
+    pub run: String,
+    /// A text to infer topics for; repeat the option for several texts.
+    #[arg(long = "text")]
+    pub texts: Vec<String>,
+    /// A file of texts: JSON lines with a `text` field (and an optional `id`), or any other file
+    /// as one UTF-8 text.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Gibbs sweeps per text [default: 100].
+    #[arg(long)]
+    pub iterations: Option<u32>,
+    /// Seed of the sampler; equal seeds and texts give equal distributions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]

@@ -8,14 +8,18 @@ use serde::Serialize;
 use topica_core::coherence::{CoherenceSettings, Measure, coherence};
 
 use crate::cli::{
-    CoherenceCommand, Command, ExportCommand, IngestArgs, ModelCommand, OutputFormat, TrainArgs,
+    CoherenceCommand, Command, ExportCommand, InferCommand, IngestArgs, ModelCommand, OutputFormat,
+    TrainArgs,
 };
 use crate::context::Context;
+use crate::infer::{InferJob, InputText, infer};
 use crate::ingest::dates::DatePattern;
 use crate::ingest::{FieldNames, IngestOptions, IngestReport, ingest};
 use crate::kpi::{KpiReport, kpi};
 use crate::preprocess::{PipelineConfig, PreprocessReport, preprocess};
-use crate::render::{render_ingest, render_kpi, render_preprocess, render_sweep, render_train};
+use crate::render::{
+    render_infer, render_ingest, render_kpi, render_preprocess, render_sweep, render_train,
+};
 use crate::sweep::{SweepJob, sweep};
 use crate::train::{Parallelism, TrainJob, TrainReport, train_with};
 
@@ -94,6 +98,18 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             let run_id = resolve_run(context, &command.run).await?;
             let report = kpi(context, &run_id, command.options.top_n).await?;
             emit(format, &report, || render_kpi(&report));
+        }
+        Command::Infer(command) => {
+            let run_id = resolve_run(context, &command.run).await?;
+            let texts = infer_inputs(&command)?;
+            let job = InferJob {
+                run_id,
+                texts,
+                iterations: command.iterations,
+                seed: command.seed,
+            };
+            let report = infer(context, job).await?;
+            emit(format, &report, || render_infer(&report));
         }
         Command::Pipeline(command) => {
             let ingested = run_ingest(context, &command.path, &command.ingest).await?;
@@ -371,6 +387,66 @@ fn score_files(command: &CoherenceCommand) -> Result<FileCoherence> {
             .collect(),
         seconds,
     })
+}
+
+/// Collects the texts of `topica infer`: each `--text`, then the `--input` file's texts.
+fn infer_inputs(command: &InferCommand) -> Result<Vec<InputText>> {
+    let mut texts: Vec<InputText> = command
+        .texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| InputText {
+            id: format!("text-{}", index + 1),
+            text: text.clone(),
+        })
+        .collect();
+    let Some(path) = &command.input else {
+        return Ok(texts);
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let content = String::from_utf8(bytes).map_err(|error| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {}): convert it to UTF-8 first",
+            path.display(),
+            error.utf8_error().valid_up_to()
+        )
+    })?;
+    let is_jsonl = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("jsonl"));
+    if !is_jsonl {
+        let id = path.file_name().map_or_else(
+            || "input".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        texts.push(InputText { id, text: content });
+        return Ok(texts);
+    }
+    for (index, line) in content.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_number = index + 1;
+        let row: serde_json::Value = serde_json::from_str(line).with_context(|| {
+            format!("line {line_number} of {} is not valid JSON", path.display())
+        })?;
+        let Some(text) = row.get("text").and_then(serde_json::Value::as_str) else {
+            anyhow::bail!(
+                "line {line_number} of {} has no string field \"text\"",
+                path.display()
+            );
+        };
+        let id = match row.get("id") {
+            Some(serde_json::Value::String(id)) => id.clone(),
+            Some(id) if !id.is_null() => id.to_string(),
+            _ => format!("line-{line_number}"),
+        };
+        texts.push(InputText {
+            id,
+            text: text.to_owned(),
+        });
+    }
+    Ok(texts)
 }
 
 /// Returns the run id behind a run id or a `models:/NAME@ALIAS` / `models:/NAME/VERSION` URI.

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod export;
+pub mod infer;
 pub mod ingest;
 pub mod kpi;
 pub mod preprocess;

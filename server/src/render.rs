@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::infer::InferReport;
 use crate::ingest::IngestReport;
 use crate::kpi::KpiReport;
 use crate::preprocess::PreprocessReport;
@@ -161,6 +162,63 @@ pub(crate) fn render_train(report: &TrainReport) -> String {
             .map(|(word, weight)| format!("{word} ({weight:.3})"))
             .collect();
         let _ = writeln!(text, "  topic {:>2}: {}", topic.topic, words.join(", "));
+    }
+    text
+}
+
+/// Topics shown per text by [`render_infer`].
+const INFER_TOP_TOPICS: usize = 3;
+
+pub(crate) fn render_infer(report: &InferReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "Topics of {} texts under run {} ({} topics, {} sweeps, seed {})",
+        report.documents.len(),
+        report.run_id,
+        report.num_topics,
+        report.iterations,
+        report.seed
+    );
+    if !report.skipped_steps.is_empty() {
+        let _ = writeln!(
+            text,
+            "  not applied: {} (corpus statistics from training are not stored with the model)",
+            report.skipped_steps.join(", ")
+        );
+    }
+    if !report.changed_steps.is_empty() {
+        let _ = writeln!(
+            text,
+            "  warning: {} is another build than the one the run used",
+            report.changed_steps.join(", ")
+        );
+    }
+    for document in &report.documents {
+        let coverage = match document.oov_share {
+            Some(share) => format!(
+                "{} tokens, {:.1} % outside the vocabulary",
+                document.tokens,
+                share * 100.0
+            ),
+            None => "no tokens after preprocessing".to_owned(),
+        };
+        let _ = writeln!(text, "{}: {coverage}", document.id);
+        if document.prior_only {
+            let _ = writeln!(
+                text,
+                "  no word of the vocabulary: the distribution is the model's prior"
+            );
+        }
+        let mut ranked: Vec<(usize, f64)> = document.topics.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (topic, probability) in ranked.into_iter().take(INFER_TOP_TOPICS) {
+            let words = report
+                .topic_words
+                .get(topic)
+                .map_or_else(String::new, |words| words.join(" "));
+            let _ = writeln!(text, "  topic {topic:>3}  {probability:.3}  {words}");
+        }
     }
     text
 }

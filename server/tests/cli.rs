@@ -581,6 +581,171 @@ mod workflow {
         assert_eq!(run["metrics"]["coherence_c_v"].as_f64().unwrap(), c_v);
     }
 
+    /// Asserts that `topics` holds `expected_len` finite probabilities summing to 1.
+    fn assert_distribution(topics: &Value, expected_len: usize) -> Vec<f64> {
+        let values: Vec<f64> = topics
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_f64().unwrap())
+            .collect();
+        assert_eq!(values.len(), expected_len);
+        assert!(
+            values.iter().all(|p| p.is_finite() && *p > 0.0),
+            "{values:?}"
+        );
+        let sum: f64 = values.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6, "sum {sum}");
+        values
+    }
+
+    #[test]
+    fn infer_folds_new_texts_into_the_model() {
+        let data = prepared();
+        let trained = train(data.path(), "4");
+        let run_id = trained["run_id"].as_str().unwrap();
+
+        // A text made of topic 2's top words, without the phrases the chain cannot rebuild.
+        let words: Vec<&str> = trained["topics"][2]["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|pair| pair[0].as_str().unwrap())
+            .filter(|word| !word.contains('_'))
+            .take(6)
+            .collect();
+        let on_topic = words.join(" ");
+        let args = [
+            "infer",
+            "--run",
+            run_id,
+            "--text",
+            &on_topic,
+            "--text",
+            "xyzzy qwertz plugh",
+            "--text",
+            "",
+            "--seed",
+            "9",
+        ];
+        let report = topica_json(data.path(), &args);
+        assert_eq!(report["skipped_steps"], serde_json::json!(["phrases"]));
+        let documents = report["documents"].as_array().unwrap();
+        assert_eq!(documents.len(), 3);
+
+        let on_topic = &documents[0];
+        assert_eq!(on_topic["tokens"], words.len());
+        assert_eq!(on_topic["known_tokens"], words.len());
+        assert_eq!(on_topic["oov_share"], 0.0);
+        let theta = assert_distribution(&on_topic["topics"], 6);
+        let best = (0..6)
+            .max_by(|&a, &b| theta[a].total_cmp(&theta[b]))
+            .unwrap();
+        assert_eq!(best, 2, "{theta:?}");
+
+        // Words outside the vocabulary and an empty text both get the normalised prior.
+        let alpha: Vec<f64> = model_json(data.path(), run_id)["alpha"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_f64().unwrap())
+            .collect();
+        let alpha_sum: f64 = alpha.iter().sum();
+        for (document, oov_share) in [
+            (&documents[1], serde_json::json!(1.0)),
+            (&documents[2], Value::Null),
+        ] {
+            assert_eq!(document["known_tokens"], 0);
+            assert_eq!(document["oov_share"], oov_share);
+            assert_eq!(document["prior_only"], true);
+            let theta = assert_distribution(&document["topics"], 6);
+            for (p, a) in theta.iter().zip(&alpha) {
+                assert!((p - a / alpha_sum).abs() < 1e-12, "{theta:?} vs {alpha:?}");
+            }
+        }
+
+        // The seed fixes the result; JSON lines carry their ids.
+        assert_eq!(topica_json(data.path(), &args), report);
+        let input = data.path().join("texts.jsonl");
+        let lines = format!(
+            "{}\n{{\"id\": 17, \"text\": \"{on_topic}\"}}\n",
+            r#"{"text": "xyzzy"}"#,
+            on_topic = words.join(" ")
+        );
+        std::fs::write(&input, lines).unwrap();
+        let from_file = topica_json(
+            data.path(),
+            &["infer", "--run", run_id, "--input", input.to_str().unwrap()],
+        );
+        let ids: Vec<&str> = from_file["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|document| document["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["line-1", "17"]);
+    }
+
+    #[test]
+    fn infer_names_bad_input() {
+        let data = prepared();
+        let trained = train(data.path(), "4");
+        let run_id = trained["run_id"].as_str().unwrap();
+
+        let error = topica_error(data.path(), &["infer", "--run", run_id]);
+        assert!(error.contains("no texts"), "{error}");
+        let error = topica_error(
+            data.path(),
+            &[
+                "infer",
+                "--run",
+                run_id,
+                "--text",
+                "guerra",
+                "--iterations",
+                "0",
+            ],
+        );
+        assert!(error.contains("iterations 0"), "{error}");
+
+        let latin1 = data.path().join("latin1.txt");
+        std::fs::write(&latin1, b"citt\xe0 e governo").unwrap();
+        let error = topica_error(
+            data.path(),
+            &[
+                "infer",
+                "--run",
+                run_id,
+                "--input",
+                latin1.to_str().unwrap(),
+            ],
+        );
+        assert!(error.contains("latin1.txt is not UTF-8"), "{error}");
+
+        let no_text = data.path().join("bad.jsonl");
+        std::fs::write(&no_text, "{\"text\": \"guerra\"}\n{\"body\": \"pace\"}\n").unwrap();
+        let error = topica_error(
+            data.path(),
+            &[
+                "infer",
+                "--run",
+                run_id,
+                "--input",
+                no_text.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            error.contains("line 2 of") && error.contains("\"text\""),
+            "{error}"
+        );
+
+        let error = topica_error(
+            data.path(),
+            &["infer", "--run", "0123456789abcdef", "--text", "guerra"],
+        );
+        assert!(error.contains("0123456789abcdef"), "{error}");
+    }
+
     #[test]
     fn unknown_model_format_is_refused() {
         let data = prepared();
