@@ -38,7 +38,7 @@ pub async fn export_tokens(
             lines += 1;
         }
     } else {
-        for (id, tokens) in training.doc_ids.iter().zip(&training.texts) {
+        for (id, tokens) in training.doc_ids.iter().zip(training.texts()) {
             let kept: Vec<&String> = tokens
                 .iter()
                 .filter(|token| training.dictionary.token2id(token).is_some())

@@ -126,8 +126,7 @@ pub async fn kpi(context: &Context, run_id: &str, top_n: usize) -> Result<KpiRep
 
     let scores = tokio::task::spawn_blocking(move || {
         let filtered: Vec<Vec<String>> = training
-            .texts
-            .iter()
+            .texts()
             .map(|tokens| {
                 tokens
                     .iter()

@@ -128,14 +128,22 @@ pub struct TrainingCorpus {
     /// Document ids, aligned with `bows`.
     pub doc_ids: Vec<String>,
     pub bows: Vec<Vec<(u32, u32)>>,
-    /// Token lists before dictionary filtering, aligned with `bows`.
-    pub texts: Vec<Vec<String>>,
+    /// For each of `bows`, the index of its token lists in `all_texts`.
+    pub included: Vec<usize>,
     /// Every document's token lists before dictionary filtering, excluded ones included.
     pub all_texts: Vec<Vec<String>>,
     /// Ids aligned with `all_texts`.
     pub all_doc_ids: Vec<String>,
     /// Documents left out because no dictionary word remained.
     pub excluded: Vec<String>,
+}
+
+/// The [`DOC_TOPICS_ARTIFACT`]: document-topic counts, row-major `doc_ids x num_topics`.
+#[derive(Serialize)]
+struct DocTopicsArtifact<'a> {
+    num_topics: u32,
+    doc_ids: &'a [String],
+    counts: &'a [u32],
 }
 
 /// Loads a pipeline's tokens and turns them into bag-of-words documents.
@@ -173,24 +181,31 @@ pub async fn load_training_corpus(
         dictionary,
         doc_ids: Vec::new(),
         bows: Vec::new(),
-        texts: Vec::new(),
+        included: Vec::new(),
         all_texts: Vec::new(),
         all_doc_ids: Vec::new(),
         excluded: Vec::new(),
     };
     for entry in tokens {
         let bow = training.dictionary.doc2bow(&entry.tokens);
-        training.all_texts.push(entry.tokens.clone());
-        training.all_doc_ids.push(entry.doc_id.clone());
         if bow.is_empty() {
-            training.excluded.push(entry.doc_id);
+            training.excluded.push(entry.doc_id.clone());
         } else {
-            training.doc_ids.push(entry.doc_id);
+            training.doc_ids.push(entry.doc_id.clone());
             training.bows.push(bow);
-            training.texts.push(entry.tokens);
+            training.included.push(training.all_texts.len());
         }
+        training.all_texts.push(entry.tokens);
+        training.all_doc_ids.push(entry.doc_id);
     }
     Ok(training)
+}
+
+impl TrainingCorpus {
+    /// The token lists before dictionary filtering of the documents in `bows`, in order.
+    pub fn texts(&self) -> impl Iterator<Item = &Vec<String>> {
+        self.included.iter().map(|&index| &self.all_texts[index])
+    }
 }
 
 /// Trains a model in a single plugin instance and tracks it as a run; see [`train_with`].
@@ -215,8 +230,10 @@ pub async fn train_with(
         .params
         .validate()
         .map_err(|error| TrainError::InvalidParams(error.to_string()))?;
-    let training =
+    let mut training =
         load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
+    // The sampler needs only the bags of words: free the token strings before it starts.
+    training.all_texts = Vec::new();
     if training.bows.is_empty() {
         return Err(TrainError::NoDocuments(request.corpus.clone()));
     }
@@ -459,17 +476,19 @@ async fn run_training(
         .log_artifact(run_id, MODEL_ARTIFACT, model_bytes)
         .await?;
 
-    let doc_topics = serde_json::json!({
-        "num_topics": params.num_topics,
-        "doc_ids": training.doc_ids,
-        "counts": trained.doc_topic,
-    });
+    // Serialised from borrowed slices: a `serde_json::Value` of the counts would take about 40
+    // bytes per count, the largest allocation of a run with many documents and topics.
+    let doc_topics = DocTopicsArtifact {
+        num_topics: params.num_topics,
+        doc_ids: &training.doc_ids,
+        counts: &trained.doc_topic,
+    };
     context
         .tracker
         .log_artifact(
             run_id,
             DOC_TOPICS_ARTIFACT,
-            serde_json::to_vec(&doc_topics).expect("JSON values serialise"),
+            serde_json::to_vec(&doc_topics).expect("document topics serialise"),
         )
         .await?;
 
