@@ -164,7 +164,8 @@ pub struct SamplerArgs {
     /// Symmetric topic-word prior [default: 0.01].
     #[arg(long)]
     pub eta: Option<f64>,
-    /// Seed of the sampler; equal seeds, inputs and `--partitions` give identical models.
+    /// Seed of the sampler; equal seeds and inputs give identical models (for `train`, also
+    /// equal `--partitions`).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Sweeps between two optimisations of an asymmetric alpha by Minka's fixed point, as

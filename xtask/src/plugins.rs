@@ -29,6 +29,10 @@ const PLUGINS: [&str; 8] = [
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "plugin";
+/// Fixed-width SIMD lets the compiler vectorise the sampler's loop over the topics, as it does
+/// natively with SSE2; without it, Wasm training at 50 topics took twice the native time.
+/// wasmtime runs SIMD by default, and its results are the same bit for bit.
+const RUSTFLAGS: [&str; 2] = ["-C", "target-feature=+simd128"];
 
 /// Output folder for components, relative to the target directory.
 pub const OUTPUT_FOLDER: &str = "topica-plugins";
@@ -100,6 +104,8 @@ pub fn build(workspace: &Workspace) -> Result<()> {
 fn compile<'a>(workspace: &Workspace, plugins: impl Iterator<Item = &'a Plugin>) -> Result<()> {
     let mut command = workspace.cargo();
     command.args(["build", "--target", TARGET, "--profile", PROFILE]);
+    // Flags for this build only: the browser bundle, built for the same target, keeps its own.
+    command.env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\u{1f}"));
     for plugin in plugins {
         command.args(["-p", &plugin.package]);
     }
