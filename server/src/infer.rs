@@ -209,6 +209,9 @@ fn replay_chain(
             index,
             plugin: name.clone(),
         })?;
+        // NOTE: a corpus filter, such as `phrases`, learned its statistics from the training
+        // corpus, and the corpus-filter interface cannot export them. Inference skips it, so
+        // the words it would have joined are looked up one by one.
         if step.kind == PluginKind::CorpusFilter {
             skipped.push(name.clone());
             continue;
@@ -226,8 +229,8 @@ fn replay_chain(
     })
 }
 
-/// Maps each token list to a bag of word ids of the model's vocabulary, and returns with the
-/// bags each list's number of tokens and of tokens in the vocabulary.
+/// Maps each token list to a bag of word ids of the model's vocabulary. Also returns, per list,
+/// the number of tokens and the number of them in the vocabulary.
 fn bags_of_words(
     model: &TopicModel,
     token_lists: &[Vec<String>],
