@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from targets import PYTHON_EQUIVALENT_STEPS, chain_seconds
+from targets import PYTHON_EQUIVALENT_STEPS, TRAINING_TARGET_CORPORA, chain_seconds
 
 MODEL_ORDER = (
     "gensim LdaModel passes=1",
@@ -176,7 +176,7 @@ def render_training(results: dict) -> str:
 
 
 def model_order(rows: list[dict]) -> list[str]:
-    """The anchors in MODEL_ORDER, then Topica's runs by ascending number of sweeps."""
+    """Return the anchors in MODEL_ORDER, then Topica's runs by ascending number of sweeps."""
     topica = sorted(
         {(row.get("iterations", 0), row["model"]) for row in rows if row["model"].startswith("Topica")}
     )
@@ -331,7 +331,9 @@ def render_preprocessing(results: dict) -> str:
         f"the source file; the Python loop reads {python['documents']:,} documents. Python's time is only the "
         'loop `re.findall(r"[a-z]+", text.lower())`, length ≥ 3, English stopword set, over texts already in '
         "memory. Topica's times come from the `timings` that `topica preprocess` reports: each step of the "
-        "Wasm chain (instantiation excluded), and the parts of the whole command.\n\n"
+        "Wasm chain (instantiation excluded), and the parts of the whole command. The token count in the "
+        "whole-process row is after Topica's whole chain: phrases joins frequent pairs into one token, "
+        "and the tokenizer and stopword list are Topica's own, so it differs from Python's count.\n\n"
     )
     rows = [
         [
@@ -339,7 +341,7 @@ def render_preprocessing(results: dict) -> str:
             number(equivalent),
             f"{documents / equivalent:,.0f}",
             number(megabytes / equivalent),
-            f"{topica['tokens']:,}",
+            "",
             "",
         ],
         [
@@ -420,69 +422,89 @@ def render_limits(results: dict) -> str:
         return ""
     text = "## What limits the targets not met\n\n"
     if any(name.startswith("training ≤") for name in unmet):
-        text += (
-            "**Training time.** A Gibbs sampler visits every token once per sweep, so its time is tokens × "
-            "sweeps / sampling rate. The table gives both tools' rates in millions of token samples per "
-            "second (2 partitions on 2 cores for Topica, `workers=2` for tomotopy) and the c_v@10 medians. "
-            "Topica meets a target only with fewer sweeps than tomotopy's 1000: at an equal rate, half the "
-            "time means at most 500 sweeps with a c_v@10 median at least tomotopy's. Where no sweep count "
-            "reaches tomotopy's median, the gap is topic quality on that corpus and K, not speed. The two "
-            "budget columns give how many sweeps fit, at Topica's rate, in half of tomotopy's time and in a "
-            "tenth of gensim `LdaMulticore` passes=10; a target is within reach where that number is at "
-            "least a sweep count whose c_v@10 reaches tomotopy's.\n\n"
-        )
-        header = ["corpus", "K", "Topica sweeps", "Topica M samples/s", "tomotopy M samples/s",
-                  "sweeps in 0.5× tomotopy", "sweeps in 0.1× LdaMulticore", "Topica c_v@10",
-                  "tomotopy c_v@10"]  # fmt: skip
-        text += table(header, sampling_rates(results)) + "\n"
+        text += limits_of_training(results)
     sweep = (results.get("sweep") or {}).get("result")
     if sweep and any(name.startswith("sweep ≤") for name in unmet):
-        gensim = sweep["gensim"]
-        budget = gensim["seconds"] * 0.02
-        models = len(gensim["per_k"])
-        train = statistics.median(entry["train_seconds"] for entry in gensim["per_k"])
-        scoring = statistics.median(entry["coherence_seconds"] for entry in gensim["per_k"])
-        tokens = results["preparation"]["result"][sweep["corpus"]]["filtered"]["tokens"]
-        fastest = min(sweep["topica"], key=lambda run: run["seconds"])
-        # Token samples per second of the whole sweep, every model and worker together.
-        rate = models * tokens * fastest["iterations"] / fastest["seconds"]
-        text += (
-            f"**Sweep.** gensim's sweep trains each K with one pass (median {train:.2f} s) and spends most "
-            f"of its {gensim['seconds']:.1f} s in `CoherenceModel` (median {scoring:.2f} s per K). 2 % of it "
-            f"is {budget:.2f} s for {models} models. `{fastest['method']}` sampled {rate / 1e6:.1f} M tokens/s "
-            f"over all its models, so that budget holds {budget * rate / (models * tokens):.0f} sweeps per "
-            f"model, against the {fastest['iterations']} it ran. Topica's c_v takes milliseconds; its "
-            "training is what the budget cannot hold.\n\n"
-        )
+        text += limits_of_sweep(results, sweep)
     preprocessing = (results.get("preprocessing") or {}).get("result")
     if preprocessing and any(name.startswith("Wasm preprocessing") for name in unmet):
-        python = preprocessing["python"]
-        text += (
-            f"**Preprocessing.** The Python loop is one C regular expression and a set lookup per token, "
-            f"{python['bytes'] / 1e6 / python['seconds']:.0f} MB/s here. Each Topica step is its own sandboxed "
-            "instance: every token crosses the component boundary as a separate string, in and out, and the "
-            "canonical ABI allocates and copies each one. Four steps make eight crossings per token. The "
-            "chain runs one instance per core on shares of the documents, which halves the wall time on 2 "
-            "cores but not the per-token copying.\n\n"
-        )
+        text += limits_of_preprocessing(preprocessing)
     if any(name.startswith("Topica peak RSS") for name in unmet):
         text += (
             "**Memory.** Topica's peak comes from the token lists, read from the store as strings before "
-            "the bags of words are built, and from the topic-word table of V × K counts that each partition "
-            "keeps with its pending changes, which grows with K.\n\n"
+            "the bags of words are built, and from tables that grow with K: the document-topic counts "
+            "(documents × K) and the topic-word counts (V × K) with their pending changes, held in each "
+            "partition's instance and again in the host, which writes them out as JSON artifacts.\n\n"
         )
     if any(name.startswith("Wasm / native") for name in unmet):
         text += (
-            "**Wasm against native.** The ratio grows with K. Most of the overhead is the sandbox's "
-            "deadline: wasmtime's epoch interruption checks a counter at every loop back-edge and function "
-            "entry of the plugin, and the sampler runs several short loops over the topics per token. In a "
-            "local experiment outside this benchmark, with epoch interruption switched off (Topica does not "
-            "allow it), state_union at K=50 trained in 0.90 s in Wasm against 0.84 s natively, instead of "
-            "1.55 s. The Wasm time also includes instantiating the plugin and copying the documents in, "
-            "which weighs most on lee. The same checks lower Topica's sampling rate at K=50 in the training "
-            "table.\n\n"
+            "**Wasm against native.** The ratio grows with K. The sandbox's deadline is the likely cause: "
+            "wasmtime's epoch interruption checks a counter at every loop back-edge and function entry of "
+            "the plugin, and the sampler runs short loops over the topics for every token. The Wasm time "
+            "also includes instantiating the plugin and copying the documents in, which weighs most on "
+            "lee. The same overhead lowers Topica's sampling rate at K=50 in the training table.\n\n"
         )
     return text
+
+
+def limits_of_training(results: dict) -> str:
+    text = (
+        "**Training time.** A Gibbs sampler visits every token once per sweep, so its time is tokens × "
+        "sweeps / sampling rate. The table gives both tools' rates in millions of token samples per "
+        "second (2 partitions on 2 cores for Topica, `workers=2` for tomotopy) and the c_v@10 medians. "
+        "Topica meets a target only with fewer sweeps than tomotopy's 1000: at an equal rate, half the "
+        "time means at most 500 sweeps with a c_v@10 median at least tomotopy's. Where no sweep count "
+        "reaches tomotopy's median, the gap is topic quality on that corpus and K, not speed. The two "
+        "budget columns give how many sweeps fit, at Topica's rate, in half of tomotopy's time and in a "
+        "tenth of gensim `LdaMulticore` passes=10; a target is within reach where that number is at "
+        "least a sweep count whose c_v@10 reaches tomotopy's.\n\n"
+    )
+    rows = sampling_rates(results)
+    judged = [row for row in rows if row[0] in TRAINING_TARGET_CORPORA]
+    multicore_budgets = [float(row[6]) for row in judged if row[6] != "–"]
+    smallest = min((int(row[2]) for row in judged), default=0)
+    if multicore_budgets and max(multicore_budgets) < smallest:
+        text += (
+            f"On {' and '.join(TRAINING_TARGET_CORPORA)}, no cell's budget for the gensim `LdaMulticore` "
+            f"target reaches {smallest} sweeps, the fewest this run tried, so no tested setting could "
+            "meet that target.\n\n"
+        )
+    header = ["corpus", "K", "Topica sweeps", "Topica M samples/s", "tomotopy M samples/s",
+              "sweeps in 0.5× tomotopy", "sweeps in 0.1× LdaMulticore", "Topica c_v@10",
+              "tomotopy c_v@10"]  # fmt: skip
+    return text + table(header, rows) + "\n"
+
+
+def limits_of_sweep(results: dict, sweep: dict) -> str:
+    gensim = sweep["gensim"]
+    budget = gensim["seconds"] * 0.02
+    models = len(gensim["per_k"])
+    train = statistics.median(entry["train_seconds"] for entry in gensim["per_k"])
+    scoring = statistics.median(entry["coherence_seconds"] for entry in gensim["per_k"])
+    tokens = results["preparation"]["result"][sweep["corpus"]]["filtered"]["tokens"]
+    fastest = min(sweep["topica"], key=lambda run: run["seconds"])
+    # Token samples per second of the whole sweep, every model and worker together.
+    rate = models * tokens * fastest["iterations"] / fastest["seconds"]
+    return (
+        f"**Sweep.** gensim's sweep trains each K with one pass (median {train:.2f} s) and spends most "
+        f"of its {gensim['seconds']:.1f} s in `CoherenceModel` (median {scoring:.2f} s per K). 2 % of it "
+        f"is {budget:.2f} s for {models} models. `{fastest['method']}` sampled {rate / 1e6:.1f} M tokens/s "
+        f"over all its models, so that budget holds {budget * rate / (models * tokens):.0f} sweeps per "
+        f"model, against the {fastest['iterations']} it ran. Topica's c_v takes milliseconds; its "
+        "training is what the budget cannot hold.\n\n"
+    )
+
+
+def limits_of_preprocessing(preprocessing: dict) -> str:
+    python = preprocessing["python"]
+    return (
+        f"**Preprocessing.** The Python loop is one C regular expression and a set lookup per token, "
+        f"{python['bytes'] / 1e6 / python['seconds']:.0f} MB/s here. Each Topica step is its own sandboxed "
+        "instance: every token crosses the component boundary as a separate string, in and out, and the "
+        "canonical ABI allocates and copies each one. Four steps make eight crossings per token. The "
+        "chain runs one instance per core on shares of the documents, which halves the wall time on 2 "
+        "cores but not the per-token copying.\n\n"
+    )
 
 
 def render(results: dict, results_path: Path) -> str:

@@ -38,6 +38,15 @@ fn print_out(text: &str) {
     }
 }
 
+/// Returns whether `error` comes from writing to a pipe whose reader has closed it.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Prints `value` as pretty JSON or as the given text.
 fn emit<T: Serialize>(format: OutputFormat, value: &T, text: impl FnOnce() -> String) {
     match format {
@@ -112,24 +121,24 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
             emit(format, &report, || render_infer(&report));
         }
         Command::Pipeline(command) => {
-            let ingested = run_ingest(context, &command.path, &command.ingest).await?;
-            if format == OutputFormat::Text {
-                print_out(&render_ingest(&ingested));
-            }
+            // Check every setting before the first stage stores anything.
+            let mut request = train_request(&command.ingest.corpus, None, &command.train)?;
+            let parallelism = parallelism(&command.train)?;
             let config = PipelineConfig::load(
                 command.preprocess.config.as_deref(),
                 command.preprocess.stopwords.as_deref(),
             )?;
+
+            let ingested = run_ingest(context, &command.path, &command.ingest).await?;
+            if format == OutputFormat::Text {
+                print_out(&render_ingest(&ingested));
+            }
             let preprocessed = preprocess(context, &command.ingest.corpus, &config).await?;
             if format == OutputFormat::Text {
                 print_out(&render_preprocess(&preprocessed));
             }
-            let request = train_request(
-                &command.ingest.corpus,
-                Some(preprocessed.pipeline_id.clone()),
-                &command.train,
-            )?;
-            let trained = train_with(context, &request, parallelism(&command.train)?).await?;
+            request.pipeline_id = Some(preprocessed.pipeline_id.clone());
+            let trained = train_with(context, &request, parallelism).await?;
             if format == OutputFormat::Text {
                 print_out(&render_train(&trained));
             }
@@ -214,8 +223,19 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
                 }
                 None => {
                     let mut stdout = std::io::stdout().lock();
-                    crate::export::export_tokens(context, &run_id, command.unfiltered, &mut stdout)
-                        .await?
+                    let exported = crate::export::export_tokens(
+                        context,
+                        &run_id,
+                        command.unfiltered,
+                        &mut stdout,
+                    )
+                    .await;
+                    match exported {
+                        Ok(lines) => lines,
+                        // A reader that went away (`topica export tokens ... | head`) wanted no more.
+                        Err(error) if is_broken_pipe(&error) => return Ok(()),
+                        Err(error) => return Err(error),
+                    }
                 }
             };
             if let Some(path) = &command.output {
@@ -403,6 +423,7 @@ fn infer_inputs(command: &InferCommand) -> Result<Vec<InputText>> {
     let Some(path) = &command.input else {
         return Ok(texts);
     };
+    let texts_before = texts.len();
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let content = String::from_utf8(bytes).map_err(|error| {
         anyhow::anyhow!(
@@ -445,6 +466,12 @@ fn infer_inputs(command: &InferCommand) -> Result<Vec<InputText>> {
             id,
             text: text.to_owned(),
         });
+    }
+    if texts.len() == texts_before {
+        anyhow::bail!(
+            "{} holds no JSON line with a \"text\" field: nothing to infer topics for",
+            path.display()
+        );
     }
     Ok(texts)
 }

@@ -1,7 +1,7 @@
 //! Topic distributions of new texts under a tracked model: the run's preprocessing chain, the
 //! model's vocabulary, then fold-in inference in the model's plugin.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use topica_core::lda::DEFAULT_INFER_ITERATIONS;
@@ -50,6 +50,8 @@ pub struct InferReport {
 
 /// Words per topic in [`InferReport::topic_words`].
 const TOPIC_WORDS: usize = 5;
+/// Out-of-vocabulary words listed per text in [`DocumentTopics::oov_words`].
+pub const OOV_WORDS: usize = 20;
 
 /// The topic distribution of one text.
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +63,9 @@ pub struct DocumentTopics {
     pub known_tokens: usize,
     /// `tokens - known_tokens` over `tokens`; absent when the chain left no token.
     pub oov_share: Option<f64>,
+    /// The distinct tokens outside the vocabulary, in order of first appearance, at most
+    /// [`OOV_WORDS`] of them.
+    pub oov_words: Vec<String>,
     /// True when no token was in the vocabulary, so the distribution is the model's prior
     /// (alpha normalised).
     pub prior_only: bool,
@@ -73,7 +78,7 @@ pub struct DocumentTopics {
 pub enum InferError {
     #[error(transparent)]
     Model(#[from] KpiError),
-    #[error("no texts to infer topics for: give at least one")]
+    #[error("no texts to infer topics for: pass --text TEXT or --input FILE")]
     NoTexts,
     #[error("invalid iterations 0: use at least 1 Gibbs sweep per document")]
     ZeroIterations,
@@ -128,7 +133,7 @@ pub async fn infer(context: &Context, job: InferJob) -> Result<InferReport, Infe
         let texts: Vec<String> = job.texts.iter().map(|input| input.text.clone()).collect();
         let token_lists = chain.pipeline.run(&texts)?;
 
-        let (bags, counts) = bags_of_words(&model, &token_lists);
+        let (bags, coverage) = bags_of_words(&model, &token_lists);
         let topic_words = (0..model.num_topics as usize)
             .map(|topic| {
                 model
@@ -161,14 +166,17 @@ pub async fn infer(context: &Context, job: InferJob) -> Result<InferReport, Infe
         let documents = job
             .texts
             .into_iter()
-            .zip(counts)
+            .zip(coverage)
             .zip(distributions)
-            .map(|((input, (tokens, known_tokens)), topics)| DocumentTopics {
+            .map(|((input, coverage), topics)| DocumentTopics {
                 id: input.id,
-                tokens,
-                known_tokens,
-                oov_share: (tokens > 0).then(|| (tokens - known_tokens) as f64 / tokens as f64),
-                prior_only: known_tokens == 0,
+                tokens: coverage.tokens,
+                known_tokens: coverage.known_tokens,
+                oov_words: coverage.oov_words,
+                oov_share: (coverage.tokens > 0).then(|| {
+                    (coverage.tokens - coverage.known_tokens) as f64 / coverage.tokens as f64
+                }),
+                prior_only: coverage.known_tokens == 0,
                 topics,
             })
             .collect();
@@ -229,12 +237,19 @@ fn replay_chain(
     })
 }
 
-/// Maps each token list to a bag of word ids of the model's vocabulary. Also returns, per list,
-/// the number of tokens and the number of them in the vocabulary.
+/// How much of one text the model's vocabulary covers.
+struct Coverage {
+    tokens: usize,
+    known_tokens: usize,
+    oov_words: Vec<String>,
+}
+
+/// Maps each token list to a bag of word ids of the model's vocabulary, and measures how much
+/// of each list the vocabulary covers.
 fn bags_of_words(
     model: &TopicModel,
     token_lists: &[Vec<String>],
-) -> (Vec<Vec<(u32, u32)>>, Vec<(usize, usize)>) {
+) -> (Vec<Vec<(u32, u32)>>, Vec<Coverage>) {
     let ids: HashMap<&str, u32> = model
         .vocabulary
         .iter()
@@ -242,15 +257,26 @@ fn bags_of_words(
         .map(|(id, word)| (word.as_str(), id as u32))
         .collect();
     let mut bags = Vec::with_capacity(token_lists.len());
-    let mut counts = Vec::with_capacity(token_lists.len());
+    let mut coverage = Vec::with_capacity(token_lists.len());
     for tokens in token_lists {
-        let mut bag: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
-        for id in tokens.iter().filter_map(|token| ids.get(token.as_str())) {
-            *bag.entry(*id).or_default() += 1;
+        let mut bag: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut oov_words: Vec<String> = Vec::new();
+        for token in tokens {
+            match ids.get(token.as_str()) {
+                Some(&id) => *bag.entry(id).or_default() += 1,
+                None if oov_words.len() < OOV_WORDS && !oov_words.contains(token) => {
+                    oov_words.push(token.clone());
+                }
+                None => {}
+            }
         }
         let known: u32 = bag.values().sum();
-        counts.push((tokens.len(), known as usize));
+        coverage.push(Coverage {
+            tokens: tokens.len(),
+            known_tokens: known as usize,
+            oov_words,
+        });
         bags.push(bag.into_iter().collect());
     }
-    (bags, counts)
+    (bags, coverage)
 }

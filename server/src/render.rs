@@ -173,8 +173,11 @@ pub(crate) fn render_infer(report: &InferReport) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "Topics of {} texts under run {} ({} topics, {} sweeps, seed {})",
-        report.documents.len(),
+        "Topics of {} under run {} ({} topics, {} sweeps, seed {})",
+        match report.documents.len() {
+            1 => "1 text".to_owned(),
+            count => format!("{count} texts"),
+        },
         report.run_id,
         report.num_topics,
         report.iterations,
@@ -204,6 +207,13 @@ pub(crate) fn render_infer(report: &InferReport) -> String {
             None => "no tokens after preprocessing".to_owned(),
         };
         let _ = writeln!(text, "{}: {coverage}", document.id);
+        if !document.oov_words.is_empty() {
+            let _ = writeln!(
+                text,
+                "  outside the vocabulary: {}",
+                document.oov_words.join(", ")
+            );
+        }
         if document.prior_only {
             let _ = writeln!(
                 text,

@@ -74,6 +74,10 @@ pub fn parse_topic_range(text: &str) -> Result<RangeInclusive<u32>, String> {
 /// Trains and scores one model per number of topics.
 pub async fn sweep(context: &Context, job: &SweepJob) -> anyhow::Result<SweepReport> {
     anyhow::ensure!(job.workers >= 1, "invalid workers 0: use at least 1");
+    // Check the settings shared by every model before the parent run exists.
+    job.params
+        .validate()
+        .map_err(|error| anyhow::anyhow!("invalid training settings: {error}"))?;
     let started = Instant::now();
     let run_name = format!(
         "{}-sweep-k{}-{}",

@@ -651,6 +651,10 @@ mod workflow {
             .map(|value| value.as_f64().unwrap())
             .collect();
         let alpha_sum: f64 = alpha.iter().sum();
+        assert_eq!(
+            documents[1]["oov_words"],
+            serde_json::json!(["xyzzy", "qwertz", "plugh"])
+        );
         for (document, oov_share) in [
             (&documents[1], serde_json::json!(1.0)),
             (&documents[2], Value::Null),
@@ -739,11 +743,55 @@ mod workflow {
             "{error}"
         );
 
+        let empty = data.path().join("empty.jsonl");
+        std::fs::write(&empty, "\n").unwrap();
+        let error = topica_error(
+            data.path(),
+            &["infer", "--run", run_id, "--input", empty.to_str().unwrap()],
+        );
+        assert!(error.contains("empty.jsonl holds no JSON line"), "{error}");
+
         let error = topica_error(
             data.path(),
             &["infer", "--run", "0123456789abcdef", "--text", "guerra"],
         );
         assert!(error.contains("0123456789abcdef"), "{error}");
+    }
+
+    #[test]
+    fn invalid_settings_stop_before_any_work() {
+        let data = tempfile::tempdir().unwrap();
+        let folder = samples().join("LItalia");
+        let error = topica_error(
+            data.path(),
+            &[
+                "pipeline",
+                folder.to_str().unwrap(),
+                "--corpus",
+                "litalia",
+                "--topics",
+                "0",
+            ],
+        );
+        assert!(error.contains("num_topics = 0"), "{error}");
+        assert!(corpus_names(data.path()).is_empty());
+
+        let data = prepared();
+        let error = topica_error(
+            data.path(),
+            &[
+                "sweep",
+                "--corpus",
+                "litalia",
+                "--topics",
+                "3..4",
+                "--iterations",
+                "0",
+            ],
+        );
+        assert!(error.contains("iterations = 0"), "{error}");
+        let runs = topica_json(data.path(), &["runs"]);
+        assert_eq!(runs, serde_json::json!([]));
     }
 
     #[test]
