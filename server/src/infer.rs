@@ -92,10 +92,17 @@ pub enum InferError {
         index: usize,
         plugin: String,
     },
+    /// Boxed, like the other commands' tracker errors, because it is large.
     #[error(transparent)]
-    Tracker(#[from] crate::tracker::TrackerError),
+    Tracker(Box<crate::tracker::TrackerError>),
     #[error(transparent)]
     Plugin(#[from] topica_plugin_host::Error),
+}
+
+impl From<crate::tracker::TrackerError> for InferError {
+    fn from(error: crate::tracker::TrackerError) -> Self {
+        Self::Tracker(Box::new(error))
+    }
 }
 
 /// The `steps` of a run's pipeline artifact.

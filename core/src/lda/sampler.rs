@@ -67,6 +67,7 @@ impl SweepBuffers {
 }
 
 /// Resamples the topic of every token of every document in `tokens`, in order.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sweep(
     tokens: &DocumentTokens,
     state: &mut DocumentTopics,
