@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use topica_core::dictionary::Dictionary;
 use topica_core::lda::partitioned::train_partitioned;
 use topica_core::lda::{LdaParams, train};
 
@@ -79,39 +80,25 @@ fn load_bags(corpus: &str, stopwords: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
 }
 
 /// Reads token lists, one JSON object per line with a `tokens` list of words, such as
-/// `topica export tokens` writes. Word ids follow gensim's `Dictionary`: each document's new
-/// words, sorted, take the next ids. On the filtered lists of a Topica run this gives the ids of
-/// the run's dictionary, so the native model can be compared with the Wasm one.
+/// `topica export tokens` writes. Word ids come from a gensim-style [`Dictionary`] built from the
+/// lists, which on the filtered lists of a Topica run are the ids of the run's dictionary, so the
+/// native model can be compared with the Wasm one.
 fn load_token_lists(path: &str) -> (Vec<Vec<(u32, u32)>>, usize) {
     let text = std::fs::read_to_string(path).expect("read the token lists");
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut bags = Vec::new();
-    for line in text.lines().filter(|line| !line.trim().is_empty()) {
-        let row: serde_json::Value = serde_json::from_str(line).expect("parse a JSON line");
-        let tokens: Vec<&str> = row["tokens"]
-            .as_array()
-            .expect("each line has a `tokens` list")
-            .iter()
-            .map(|token| token.as_str().expect("tokens are strings"))
-            .collect();
-        let mut new_words: Vec<&str> = tokens
-            .iter()
-            .copied()
-            .filter(|word| !ids.contains_key(*word))
-            .collect();
-        new_words.sort_unstable();
-        new_words.dedup();
-        for word in new_words {
-            let next = ids.len() as u32;
-            ids.insert(word.to_owned(), next);
-        }
-        let mut bag: BTreeMap<u32, u32> = BTreeMap::new();
-        for word in tokens {
-            *bag.entry(ids[word]).or_default() += 1;
-        }
-        bags.push(bag.into_iter().collect());
-    }
-    (bags, ids.len())
+    let token_lists: Vec<Vec<String>> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let row: serde_json::Value = serde_json::from_str(line).expect("parse a JSON line");
+            serde_json::from_value(row["tokens"].clone()).expect("each line has a `tokens` list")
+        })
+        .collect();
+    let dictionary = Dictionary::from_documents(&token_lists);
+    let bags = token_lists
+        .iter()
+        .map(|tokens| dictionary.doc2bow(tokens))
+        .collect();
+    (bags, dictionary.len())
 }
 
 fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -159,9 +159,7 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
         }
         Command::Sweep(command) => {
             let params = command.sampler.params(*command.topics.start());
-            let workers = command.workers.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-            });
+            let workers = command.workers.unwrap_or_else(cpu_cores);
             let job = SweepJob {
                 corpus: command.corpus,
                 pipeline_id: command.pipeline,
@@ -309,9 +307,7 @@ async fn run_ingest(
 /// One partition is the default because it is exact Gibbs sampling and gives the same model on
 /// every machine. On 2 busy cores, partitioned training was not faster in our measurements.
 fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    let workers = args.workers.unwrap_or_else(cpu_cores);
     if workers == 0 {
         anyhow::bail!("--workers 0 is invalid: use at least 1 thread");
     }
@@ -320,6 +316,11 @@ fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
         partitions,
         workers,
     })
+}
+
+/// Returns the number of CPU cores, the default number of worker threads; 1 when unknown.
+fn cpu_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn train_request(corpus: &str, pipeline_id: Option<String>, args: &TrainArgs) -> Result<TrainJob> {

@@ -7,7 +7,8 @@ use serde::Serialize;
 use topica_core::lda::DEFAULT_INFER_ITERATIONS;
 use topica_core::model::TopicModel;
 use topica_plugin_host::{
-    InferRequest, PluginKind, SandboxLimits, StepPlugin, StepRecord, TextPipeline, TopicState,
+    InferRequest, PluginHost, PluginKind, SandboxLimits, StepPlugin, StepRecord, TextPipeline,
+    TopicState,
 };
 
 use crate::context::Context;
@@ -210,7 +211,7 @@ struct ReplayedChain {
 }
 
 fn replay_chain(
-    host: &topica_plugin_host::PluginHost,
+    host: &PluginHost,
     run_id: &str,
     steps: &[StepRecord],
 ) -> Result<ReplayedChain, InferError> {
@@ -219,11 +220,14 @@ fn replay_chain(
     let mut changed = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         let name = &step.plugin.name;
-        let builtin = host.builtin(name).map_err(|_| InferError::UnknownPlugin {
-            run_id: run_id.to_owned(),
-            index,
-            plugin: name.clone(),
-        })?;
+        if !PluginHost::builtin_names().any(|builtin| builtin == name) {
+            return Err(InferError::UnknownPlugin {
+                run_id: run_id.to_owned(),
+                index,
+                plugin: name.clone(),
+            });
+        }
+        let builtin = host.builtin(name)?;
         // NOTE: a corpus filter, such as `phrases`, learned its statistics from the training
         // corpus, and the corpus-filter interface cannot export them. Inference skips it, so
         // the words it would have joined are looked up one by one.
@@ -234,7 +238,7 @@ fn replay_chain(
         if builtin.id().sha256 != step.plugin.sha256 {
             changed.push(name.clone());
         }
-        specs.push((StepPlugin::Builtin(name.clone()), step.settings.to_string()));
+        specs.push((StepPlugin::Loaded(builtin), step.settings.to_string()));
     }
     let pipeline = TextPipeline::new(host, specs)?;
     Ok(ReplayedChain {
