@@ -184,8 +184,8 @@ def model_order(rows: list[dict]) -> list[str]:
 
 
 def render_ratios(by_model: dict[str, list[dict]]) -> str:
-    """Every Topica run against every anchor; the runs with fewer sweeps only against tomotopy and
-    gensim LdaMulticore passes=10, the anchors of the training targets."""
+    """Return the ratio table of every Topica run against every anchor. Runs with fewer sweeps are
+    compared only with tomotopy and gensim LdaMulticore passes=10, the anchors of the targets."""
     rows = []
     for topica_model, topica in by_model.items():
         if not topica_model.startswith("Topica"):
@@ -377,7 +377,7 @@ def unmet_targets(results: dict) -> set[str]:
 
 
 def sampling_rates(results: dict) -> list[list[str]]:
-    """Token samples per second of Topica (every sweep count) and tomotopy, per corpus and K."""
+    """Return the token samples per second of Topica (every sweep count) and tomotopy, per corpus and K."""
     training = (results.get("training") or {}).get("result") or []
     prepared = (results.get("preparation") or {}).get("result") or {}
     rows = []

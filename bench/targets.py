@@ -36,13 +36,13 @@ def target(name: str, scope: str, measured: str, met: bool | None) -> dict:
 
 
 def topica_label(iterations: int) -> str:
-    """The model name of a Topica run: "Topica" at the default sweep count, else with the count."""
+    """Return the model name of a Topica run: "Topica" at the default sweep count, else with the count."""
     return "Topica" if iterations == DEFAULT_TOPICA_ITERATIONS else f"Topica {iterations} sweeps"
 
 
 def fastest_at_quality(rows: list[dict], corpus: str, topics: int, quality: float) -> dict:
-    """Among Topica's sweep counts for one corpus and K, the fewest whose median c_v@10 reaches
-    `quality`, or the most when none does. Returns its sweep count, median seconds, median c_v@10,
+    """Return, among Topica's sweep counts for one corpus and K, the fewest whose median c_v@10
+    reaches `quality`, or the most when none does: its sweep count, median seconds, median c_v@10,
     number of seeds and whether it reached `quality`."""
     topica = [row for row in rows if row["corpus"] == corpus and row["topics"] == topics and row["model"].startswith("Topica")]
     ladder = sorted({row.get("iterations", DEFAULT_TOPICA_ITERATIONS) for row in topica})

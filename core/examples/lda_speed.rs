@@ -9,7 +9,7 @@
 //! ```
 //!
 //! With `TOPICA_SPEED_TOKENS=tokens.jsonl` it trains on token lists instead, as
-//! `topica export tokens` writes them; `bench/run` uses this to compare the native sampler with
+//! `topica export tokens` writes them. `bench/run` uses this to compare the native sampler with
 //! the same sampler in Wasm. Other settings: `TOPICA_SPEED_TOPICS` (default 20),
 //! `TOPICA_SPEED_ITERATIONS` (1000), `TOPICA_SPEED_SEED` (0), `TOPICA_SPEED_PARTITIONS` (0: the
 //! single-partition sampler; P > 0: P partitions, swept one after another in this thread) and

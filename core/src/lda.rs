@@ -177,7 +177,7 @@ where
             &mut buffers,
             &mut sampler::IgnoreMoves,
         )
-        .expect("counts built from these tokens hold every token");
+        .expect("counts built from these tokens contain every token");
 
         if params.optimizes_alpha_after(iteration) {
             let lengths = tokens.doc_offsets.windows(2).map(|pair| pair[1] - pair[0]);

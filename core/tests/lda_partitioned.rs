@@ -265,7 +265,7 @@ fn inconsistent_merged_delta_rejected() {
 }
 
 #[test]
-fn counts_that_forget_own_moves_rejected_between_full_checks() {
+fn forgotten_moves_rejected_between_checks() {
     // Twenty words of one token each: a token that moved in the first sweep finds its cell at 0
     // in counts that forget that sweep.
     let docs = vec![(0..20).map(|word| (word, 1)).collect::<Vec<(u32, u32)>>()];

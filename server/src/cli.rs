@@ -169,7 +169,7 @@ pub struct SamplerArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Sweeps between two optimisations of an asymmetric alpha by Minka's fixed point, as
-    /// MALLET and tomotopy do; 0 keeps alpha symmetric [default: 10].
+    /// MALLET and tomotopy do. 0 keeps alpha symmetric [default: 10].
     #[arg(long)]
     pub optimize_alpha_every: Option<u32>,
     /// Sweeps before the first alpha optimisation [default: 50].

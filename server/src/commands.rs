@@ -230,7 +230,7 @@ pub async fn run(context: &Context, format: OutputFormat, command: Command) -> R
                     .await;
                     match exported {
                         Ok(lines) => lines,
-                        // A reader that went away (`topica export tokens ... | head`) wanted no more.
+                        // The reader closed the pipe (`topica export tokens | head`), so stop quietly.
                         Err(error) if is_broken_pipe(&error) => return Ok(()),
                         Err(error) => return Err(error),
                     }
@@ -318,7 +318,8 @@ fn parallelism(args: &TrainArgs) -> Result<Parallelism> {
     })
 }
 
-/// Returns the number of CPU cores, the default number of worker threads; 1 when unknown.
+/// Returns the number of CPU cores, or 1 when it is unknown. It is the default number of worker
+/// threads.
 fn cpu_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
@@ -470,7 +471,7 @@ fn infer_inputs(command: &InferCommand) -> Result<Vec<InputText>> {
     }
     if texts.len() == texts_before {
         anyhow::bail!(
-            "{} holds no JSON line with a \"text\" field: nothing to infer topics for",
+            "{} contains no JSON line with a \"text\" field: write one {{\"text\": ...}} object per line",
             path.display()
         );
     }

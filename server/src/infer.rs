@@ -22,7 +22,7 @@ pub struct InputText {
     pub text: String,
 }
 
-/// What `topica infer` computes for a list of texts.
+/// A request of `topica infer`: the texts, the run whose model to use, and sampler settings.
 #[derive(Debug, Clone)]
 pub struct InferJob {
     pub run_id: String,
@@ -39,8 +39,8 @@ pub struct InferReport {
     pub num_topics: u32,
     pub iterations: u32,
     pub seed: u64,
-    /// Corpus filters of the run's chain that were not applied: their statistics came from the
-    /// training corpus and are not stored with the model.
+    /// Corpus filters of the run's chain that were not applied, because their statistics came
+    /// from the training corpus and are not stored with the model.
     pub skipped_steps: Vec<String>,
     /// Steps whose built-in plugin is another build than the one the run used.
     pub changed_steps: Vec<String>,
@@ -62,7 +62,8 @@ pub struct DocumentTopics {
     pub tokens: usize,
     /// Tokens that are in the model's vocabulary.
     pub known_tokens: usize,
-    /// `tokens - known_tokens` over `tokens`; absent when the chain left no token.
+    /// Share of tokens outside the vocabulary, `(tokens - known_tokens) / tokens`. Absent when
+    /// the chain left no token.
     pub oov_share: Option<f64>,
     /// The distinct tokens outside the vocabulary, in order of first appearance, at most
     /// [`OOV_WORDS`] of them.

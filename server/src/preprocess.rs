@@ -234,7 +234,7 @@ pub struct PreprocessReport {
     pub timings: PreprocessTimings,
 }
 
-/// Where the time of one preprocessing run went, in seconds.
+/// Durations of the parts of one preprocessing run, in seconds.
 #[derive(Debug, Clone, Serialize)]
 pub struct PreprocessTimings {
     /// Reading the documents from the store.

@@ -202,7 +202,7 @@ pub async fn load_training_corpus(
 }
 
 impl TrainingCorpus {
-    /// The token lists before dictionary filtering of the documents in `bows`, in order.
+    /// Returns the token lists before dictionary filtering of the documents in `bows`, in order.
     pub fn texts(&self) -> impl Iterator<Item = &Vec<String>> {
         self.included.iter().map(|&index| &self.all_texts[index])
     }
@@ -232,7 +232,7 @@ pub async fn train_with(
         .map_err(|error| TrainError::InvalidParams(error.to_string()))?;
     let mut training =
         load_training_corpus(context, &request.corpus, request.pipeline_id.as_deref()).await?;
-    // The sampler needs only the bags of words: free the token strings before it starts.
+    // The sampler needs only the bags of words, so the token strings are freed before it starts.
     training.all_texts = Vec::new();
     if training.bows.is_empty() {
         return Err(TrainError::NoDocuments(request.corpus.clone()));
@@ -476,8 +476,8 @@ async fn run_training(
         .log_artifact(run_id, MODEL_ARTIFACT, model_bytes)
         .await?;
 
-    // Serialised from borrowed slices: a `serde_json::Value` of the counts would take about 40
-    // bytes per count, the largest allocation of a run with many documents and topics.
+    // Serialised from borrowed slices, because a `serde_json::Value` tree of the counts would
+    // take tens of bytes per count, the largest allocation of a run with many documents.
     let doc_topics = DocTopicsArtifact {
         num_topics: params.num_topics,
         doc_ids: &training.doc_ids,

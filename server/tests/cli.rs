@@ -581,7 +581,7 @@ mod workflow {
         assert_eq!(run["metrics"]["coherence_c_v"].as_f64().unwrap(), c_v);
     }
 
-    /// Asserts that `topics` holds `expected_len` finite probabilities summing to 1.
+    /// Asserts that `topics` contains `expected_len` finite probabilities summing to 1.
     fn assert_distribution(topics: &Value, expected_len: usize) -> Vec<f64> {
         let values: Vec<f64> = topics
             .as_array()
@@ -749,7 +749,10 @@ mod workflow {
             data.path(),
             &["infer", "--run", run_id, "--input", empty.to_str().unwrap()],
         );
-        assert!(error.contains("empty.jsonl holds no JSON line"), "{error}");
+        assert!(
+            error.contains("empty.jsonl contains no JSON line"),
+            "{error}"
+        );
 
         let error = topica_error(
             data.path(),

@@ -20,9 +20,9 @@ pub struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        // `cargo run` sets CARGO_MANIFEST_DIR for the process, which names this checkout even when
-        // the binary was built from another checkout sharing the same CARGO_TARGET_DIR, as cargo
-        // then reuses it. The compile-time value is the fallback for running the binary directly.
+        // `cargo run` sets CARGO_MANIFEST_DIR for the process, and it names this checkout. The
+        // compile-time value can name another checkout, because cargo reuses a binary built
+        // there when both share one CARGO_TARGET_DIR. It is only the fallback.
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
         let root = manifest_dir

@@ -246,7 +246,7 @@ impl PartitionSampler {
         }
         // The sampler catches a cell that drops below zero as it happens. A full comparison
         // with this partition's tokens also catches counts that are wrong but not yet
-        // exhausted; it costs a pass over the tokens, so it runs on the first sweep and then
+        // exhausted. It costs a pass over the tokens, so it runs on the first sweep and then
         // every FULL_CHECK_EVERY sweeps.
         if self.sweeps_since_check == 0 {
             self.check_own_tokens_counted()?;
@@ -285,7 +285,7 @@ impl PartitionSampler {
 /// Sweeps between two full checks of a partition's counts against its own tokens.
 const FULL_CHECK_EVERY: u32 = 16;
 
-/// The error for counts that miss some of a partition's own tokens in `cell`.
+/// Returns the error for counts that miss some of a partition's own tokens in `cell`.
 fn missing_own_tokens(cell: usize) -> LdaError {
     LdaError::InvalidPartitionInput(format!(
         "cell {cell} counts fewer tokens than this partition assigns to it: pass the sum of every partition's last delta"

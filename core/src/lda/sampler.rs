@@ -34,7 +34,7 @@ impl MoveRecorder for IgnoreMoves {
 
 /// A token whose topic-word cell or topic total is already zero before the token leaves it.
 ///
-/// The counts then miss tokens that the partition assigns, which happens only when a partition
+/// The counts then miss tokens that the partition assigns. That happens only when a partition
 /// was brought up to date with changes that do not include its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Underflow {

@@ -196,7 +196,7 @@ impl TextPipeline {
     ///
     /// The tokenizer and the token filters work on each document alone, so each of them runs
     /// in up to [`TextPipeline::with_workers`] instances at once, on contiguous shares of the
-    /// documents; the output keeps the documents' order. A corpus filter runs in one instance,
+    /// documents. The output keeps the documents' order. A corpus filter runs in one instance,
     /// because its statistics must cover every document.
     pub fn run_with_progress(
         &self,
@@ -282,9 +282,10 @@ impl TextPipeline {
     }
 
     /// Passes `inputs` to `call` in batches, on one thread per instance, each instance taking a
-    /// contiguous share of the inputs, and returns the outputs in the inputs' order. `report`
-    /// runs on this thread after every batch with the number of inputs done; an error from it or
-    /// from `call` stops the other threads after their current batch.
+    /// contiguous share of the inputs, and returns the outputs in the inputs' order.
+    ///
+    /// `report` runs on this thread after every batch with the number of inputs done. An error
+    /// from it or from `call` stops the other threads after their current batch.
     fn per_document<S: Send, I: Sync>(
         &self,
         instances: &mut [S],

@@ -14,8 +14,8 @@ use super::{
     check_document_sizes, check_token_positions, corpus_version, now_rfc3339,
 };
 
-/// Rows per multi-row INSERT: one statement per row would cost a round trip to SQLite's worker
-/// thread each, and 256 rows of 10 columns stay far below SQLite's limit of 32,766 parameters.
+/// Rows per multi-row INSERT. One statement per row costs a round trip to SQLite's worker thread
+/// each, and 256 rows of 10 columns stay far below SQLite's default limit of 32,766 parameters.
 const ROWS_PER_INSERT: usize = 256;
 
 /// A store in one SQLite database file, written in transactions so that a crash leaves no half
